@@ -7,6 +7,7 @@ routes (scope, lifecycle). Nothing else in the package restates a field or a ver
 
 from __future__ import annotations
 
+import copy
 import enum
 import hashlib
 import re
@@ -29,6 +30,7 @@ __all__ = [
     "Requirement",
     "load_contract",
     "spec_dir",
+    "version_view",
 ]
 
 SPEC_FILE = "ipsis.openapi.yaml"
@@ -284,3 +286,25 @@ class SourceTexts:
 
     def contains(self, citation: Citation) -> bool:
         return normalise_whitespace(citation.quote) in self.texts.get(citation.source, "")
+
+
+def version_view(raw: dict[str, Any], version: ApiVersion) -> dict[str, Any]:
+    """The spec as it reads at one LE ``version``: the version parameter pinned to it, and every
+    field whose ``x-since`` is above it dropped from its block (properties and ``required``).
+
+    Schemathesis runs on such a view so that, at 1.61, a block without the 1.62 fields is valid.
+    """
+    view = copy.deepcopy(raw)
+    view["components"]["parameters"]["Version"]["schema"] = {"type": "string", "enum": [str(version)]}
+    for schema in view["components"]["schemas"].values():
+        properties = schema.get("properties", {})
+        dropped = {
+            name
+            for name, prop in properties.items()
+            if "x-since" in prop and ApiVersion.parse(prop["x-since"]) > version
+        }
+        for name in dropped:
+            del properties[name]
+        if "required" in schema:
+            schema["required"] = [name for name in schema["required"] if name not in dropped]
+    return view

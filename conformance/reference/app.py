@@ -194,7 +194,7 @@ class ReferenceLMS:
             return None if isinstance(value, bool) else "must be a boolean"
         if "integer" in spec.json_types:
             if isinstance(value, bool) or not isinstance(value, int):
-                return "must be an integer"
+                return "must be an integer"  # 515.0 arrives here already made 515 (see _as_json_integer)
             if spec.enum is not None and value not in spec.enum and not self.config.has("bad-enum-accepted"):
                 allowed = ", ".join(str(v) for v in spec.enum if v is not None)
                 return f"must be one of {allowed}"
@@ -216,7 +216,7 @@ class ReferenceLMS:
                 if not self.config.has("missing-field-accepted"):
                     errors.append(f"{spec.name} is required")
                 continue
-            value = body[spec.name]
+            value = _as_json_integer(body[spec.name]) if "integer" in spec.json_types else body[spec.name]
             if self.config.has("wrong-type-accepted") and "boolean" in spec.json_types and value in ("true", "false"):
                 value = value == "true"
             problem = self._field_error(spec, value)
@@ -332,6 +332,13 @@ class ReferenceLMS:
                 "ProfileIdentifier": "reference-lms-169",
             }
         )
+
+
+def _as_json_integer(value: Any) -> Any:
+    """JSON has one number type: 515.0 is the integer 515 (JSON Schema says so too)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _guard(handler: Any) -> Any:
