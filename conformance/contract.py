@@ -289,7 +289,7 @@ class SourceTexts:
 
 
 def version_view(raw: dict[str, Any], version: ApiVersion) -> dict[str, Any]:
-    """The spec as it reads at one LE ``version``: the version parameter pinned to it, and every
+    """The spec as it reads at one LE ``version``: the LE version parameter pinned to it, and every
     field whose ``x-since`` is above it dropped from its block (properties and ``required``).
 
     Schemathesis runs on such a view so that, at 1.61, a block without the 1.62 fields is valid.

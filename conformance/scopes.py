@@ -29,13 +29,14 @@ class Scope:
 
     @classmethod
     def parse(cls, text: str) -> Scope | None:
-        """Parse one scope; None for an entry D2L ignores (wrong segment count, an empty part)."""
-        segments = text.strip().split(":")
-        if len(segments) != 3 or not all(segments):
+        """Parse one scope; None for an entry D2L ignores (not three non-empty segments)."""
+        # Like D2L's Scope.cs, empty pieces are dropped when splitting (``a::b:c`` is ``a:b:c``).
+        segments = [segment for segment in text.strip().split(":") if segment]
+        if len(segments) != 3:
             return None
         group, resource, permission_list = segments
-        permissions = tuple(p.strip() for p in permission_list.split(","))
-        if "" in permissions:
+        permissions = tuple(p.strip() for p in permission_list.split(",") if p.strip())
+        if not permissions:
             return None
         return cls(group, resource, permissions)
 

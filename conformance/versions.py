@@ -12,7 +12,7 @@ from functools import total_ordering
 
 __all__ = ["ApiVersion", "Lifecycle", "LifecycleRange", "Status"]
 
-_VERSION = re.compile(r"^(0|[1-9][0-9]{0,5})\.(0|[1-9][0-9]{0,5})$")
+_VERSION = re.compile(r"(0|[1-9][0-9]{0,5})\.(0|[1-9][0-9]{0,5})")  # used with fullmatch: no trailing newline
 
 
 @total_ordering
@@ -26,7 +26,7 @@ class ApiVersion:
     @classmethod
     def parse(cls, text: str) -> ApiVersion:
         """Parse ``major.minor``; raise ValueError on anything else (``1``, ``1.6.7``, ``01.5``)."""
-        match = _VERSION.match(text)
+        match = _VERSION.fullmatch(text)
         if match is None:
             raise ValueError(f"{text!r} is not a D2LVERSION (major.minor, e.g. 1.67)")
         return cls(int(match.group(1)), int(match.group(2)))

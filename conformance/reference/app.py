@@ -167,7 +167,8 @@ class ReferenceLMS:
         """Cut a stored block to what ``version`` carries, then apply the answer-shape faults."""
         fields = block.fields if self.config.has("leak-since-fields") else block.fields_at(version)
         body = {f.name: stored[f.name] for f in fields}
-        if self.config.has("unset-field-omitted"):
+        carries_added_fields = any(f.since is not None and f.present_at(version) for f in block.fields)
+        if self.config.has("unset-field-omitted") and carries_added_fields:  # "at 1.62+"
             body = {name: value for name, value in body.items() if value is not None}
         if self.config.has("null-end-of-course") and "EndOfCourse" in body:
             body["EndOfCourse"] = None
