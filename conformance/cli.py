@@ -91,6 +91,33 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--rate-window", type=_positive_int, metavar="SECONDS", help="rate-limit window in seconds (default: 60)"
     )
+    run = commands.add_parser(
+        "run",
+        help="run the conformance suite (default target: the embedded reference LMS)",
+        description="Run the IPSIS conformance suite under pytest and write results.json. Exit codes: "
+        "0 conformant, 1 non-conformant, 2 usage or config error, 3 inconclusive.",
+    )
+    run.add_argument("--config", type=Path, metavar="TOML", help="target.toml of a live LMS (conformance.example.toml)")
+    run.add_argument(
+        "--report-dir",
+        type=Path,
+        default=Path("conformance-report"),
+        metavar="DIR",
+        help="default: ./conformance-report/",
+    )
+    run.add_argument("--seed", type=int, metavar="N", help="seed of generated requests; the same seed repeats a run")
+    run.add_argument("-k", metavar="EXPR", help="pytest -k: run only cases whose id matches")
+    run.add_argument("-m", metavar="MARKEXPR", help='pytest -m: families and levels, e.g. "scopes and must"')
+    run.add_argument("-x", "--exitfirst", action="store_true", help="stop at the first failure (data is restored)")
+    run.add_argument("--junitxml", type=Path, metavar="PATH", help="also write pytest's JUnit XML")
+    run.add_argument("-v", "--verbose", action="store_true", help="one line per case")
+    embedded = run.add_argument_group("embedded reference LMS only")
+    embedded.add_argument("--fault", action="append", default=[], metavar="NAME", help="switch a fault on")
+    embedded.add_argument("--require-category-scopes", action="store_true")
+    embedded.add_argument("--extra-field", action="store_true")
+    embedded.add_argument("--rate-limit", type=_positive_int, metavar="CREDITS")
+    embedded.add_argument("--rate-window", type=_positive_int, metavar="SECONDS")
+    run.add_argument("pytest_args", nargs="*", metavar="-- PYTEST_ARGS", help="more pytest arguments, after --")
     return parser
 
 
@@ -102,6 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from conformance.serve_command import run_serve
 
             return run_serve(args)
+        if args.command == "run":
+            from conformance.run_command import run_run
+
+            return run_run(args)
     except UsageError as error:
         print(f"ipsis-conformance: error: {error}", file=sys.stderr)
         return EXIT_USAGE

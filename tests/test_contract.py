@@ -90,6 +90,8 @@ def test_every_referenced_requirement_exists_and_every_requirement_is_used() -> 
         "status.foreign-org-unit-not-served",
         "put.null-accepted-for-nullable",
         "put.rejected-changes-nothing",
+        "put.incomplete-block-400",
+        "put.unknown-enum-400",
         "signed-url.https",
         "auth.granted-scope-accepted",
     }

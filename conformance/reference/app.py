@@ -77,17 +77,20 @@ class ReferenceLMS:
             return True
         if status is Status.UNRELEASED and self.config.has("serve-unreleased"):
             return True
+        if self.config.has("current-version-gap") and version == self.gap_version():
+            return False
         return status.served
+
+    def gap_version(self) -> ApiVersion:
+        """The current version the ``current-version-gap`` fault stops serving."""
+        latest = self.config.latest_le_version
+        return ApiVersion(latest.major, latest.minor - 1)
 
     def listed_le_versions(self) -> list[str]:
         """What the versions routes list for LE: exactly what the IPSIS routes serve."""
         versions = self.lifecycle.served_versions(self.config.latest_le_version)
         if self.config.has("versions-omit-deprecated"):
             versions = [v for v in versions if self.version_status(v) is not Status.DEPRECATED]
-        if self.config.has("versions-list-obsolete"):
-            obsolete = self.lifecycle.range_for(Status.OBSOLETE)
-            if obsolete is not None and obsolete.last is not None:
-                versions = [obsolete.last, *versions]
         return [str(v) for v in versions]
 
     def product_versions(self, product: str) -> dict[str, Any] | None:
@@ -218,8 +221,8 @@ class ReferenceLMS:
                     errors.append(f"{spec.name} is required")
                 continue
             value = _as_json_integer(body[spec.name]) if "integer" in spec.json_types else body[spec.name]
-            if self.config.has("wrong-type-accepted") and "boolean" in spec.json_types and value in ("true", "false"):
-                value = value == "true"
+            if self.config.has("wrong-type-accepted") and "boolean" in spec.json_types and isinstance(value, str):
+                value = bool(value)
             problem = self._field_error(spec, value)
             if problem:
                 errors.append(f"{spec.name} {problem}")

@@ -80,10 +80,10 @@ _CATALOGUE = (
         "version.route-served-are-listed",
     ),
     Fault(
-        "versions-list-obsolete",
+        "current-version-gap",
         "versions",
-        "The versions routes list 1.60, which is not served.",
-        "version.route-listed-are-served",
+        "The current version just below LatestVersion answers 404 (and is still listed).",
+        "version.current-served",
     ),
     # scopes
     Fault(
@@ -154,19 +154,19 @@ _CATALOGUE = (
         "bad-enum-accepted",
         "schema",
         "A PUT with PowerSchoolGradeType outside {0, 1, 2} is accepted and stored.",
-        "enum.PowerSchoolGradeType",
+        "put.unknown-enum-400",
     ),
     Fault(
         "wrong-type-accepted",
         "schema",
-        'A PUT with a string for a boolean field ("true") is accepted and coerced.',
+        "A PUT with any string for a boolean field is accepted (a non-empty string is stored as true).",
         "put.invalid-block-400",
     ),
     Fault(
         "missing-field-accepted",
         "schema",
         "A PUT that leaves out a field of the block is accepted (the field keeps its value).",
-        "put.invalid-block-400",
+        "put.incomplete-block-400",
     ),
     Fault(
         "text-content-type",

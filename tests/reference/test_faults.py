@@ -150,6 +150,8 @@ _register(
     _get(grade_object_url(DEPRECATED, item=SEED.grade_object_with_nulls)),
 )
 _register("get-object-1.63-deprecated", "GET grade object 21 at deprecated 1.63.", _get(grade_object_url("1.63")))
+_register("get-object-1.93-current", "GET grade object 21 at 1.93, the current version below the latest.",
+          _get(grade_object_url("1.93")))  # fmt: skip
 _register("get-object-1.94-latest", "GET grade object 21 at the latest version.", _get(grade_object_url(LATEST)))
 _register("get-object-1.60-obsolete", "GET grade object 21 at obsolete 1.60.", _get(grade_object_url("1.60")))
 _register("get-object-1.40-obsolete", "GET grade object 21 at obsolete 1.40.", _get(grade_object_url("1.40")))
@@ -367,6 +369,7 @@ OBJECT_BLOCKS = {
     "get-object-1.61",
     "get-object-nulls-1.61",
     "get-object-1.63-deprecated",
+    "get-object-1.93-current",
     "get-object-1.94-latest",
     "get-object-read-token",
     "get-object-comma-token",
@@ -461,7 +464,7 @@ EXPECTED_CHANGES: dict[str, set[str]] = {
     "serve-unreleased": {"get-object-1.95-unreleased"},
     "malformed-version-500": {"get-object-malformed-version"},
     "versions-omit-deprecated": {"versions-all", "versions-le"},
-    "versions-list-obsolete": {"versions-all", "versions-le"},
+    "current-version-gap": {"get-object-1.93-current"},
     # scopes
     "read-scope-ignored": {"get-object-unrelated-token", "get-object-write-token", "get-object-prefix-glob"},
     "write-scope-ignored": {"put-object-unrelated-token", "put-object-read-token"},

@@ -1,0 +1,149 @@
+"""The pytest face of the suite: one test item per requirement x version x token case.
+
+Load it with ``pytest -p conformance.suite.plugin --pyargs conformance.suite`` (what ``run`` does).
+Users keep pytest's habits: ``-k``, markers per family and level (``-m "scopes and must"``), ``-x``,
+``--junitxml``. The session's exit status is the verdict's: 0 conformant, 1 non-conformant,
+3 inconclusive; a bad config is a pytest usage error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.embedded import EmbeddedOptions, embedded_target
+from conformance.reference import UnknownFaultError, resolve_faults
+from conformance.report import render_summary
+from conformance.results import Outcome, RunResults
+from conformance.suite.cases import Case
+from conformance.suite.context import SuiteContext
+from conformance.suite.runner import new_seed, open_context
+from conformance.target import FAMILIES, ConfigError, load_target_config
+
+LEVEL_MARKS = {"MUST": "must", "SHOULD": "should", "INFO": "info"}
+
+
+def mark_name(family: str) -> str:
+    return family.replace("-", "_")
+
+
+@dataclass
+class SuiteSession:
+    ctx: SuiteContext
+    stack: contextlib.ExitStack
+    cases: list[Case] = field(default_factory=list)
+    results: RunResults | None = None
+
+
+SESSION_KEY = pytest.StashKey[SuiteSession]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("ipsis", "IPSIS conformance")
+    group.addoption("--ipsis-config", metavar="TOML", help="target.toml of a live LMS (default: the embedded one)")
+    group.addoption("--ipsis-report-dir", metavar="DIR", default="conformance-report", help="where results.json goes")
+    group.addoption("--ipsis-seed", metavar="N", type=int, help="seed of generated requests (default: random)")
+    group.addoption("--ipsis-fault", action="append", default=[], metavar="NAME", help="embedded target: a fault")
+    group.addoption("--ipsis-require-category-scopes", action="store_true", help="embedded target option")
+    group.addoption("--ipsis-extra-field", action="store_true", help="embedded target option")
+    group.addoption("--ipsis-rate-limit", type=int, metavar="CREDITS", help="embedded target: credits per window")
+    group.addoption("--ipsis-rate-window", type=float, metavar="SECONDS", help="embedded target: window length")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for family in FAMILIES:
+        config.addinivalue_line("markers", f"{mark_name(family)}: IPSIS requirements of the {family} family")
+    config.addinivalue_line("markers", "audit: audits of every answer seen in the run")
+    for level, mark in LEVEL_MARKS.items():
+        config.addinivalue_line("markers", f"{mark}: IPSIS requirements of level {level}")
+    stack = contextlib.ExitStack()
+    seed = config.getoption("ipsis_seed")
+    seed = new_seed() if seed is None else seed
+    report_dir = Path(config.getoption("ipsis_report_dir"))
+    try:
+        config_path = config.getoption("ipsis_config")
+        if config_path:
+            target = load_target_config(Path(config_path))
+            kind, faults = "live", tuple[str, ...]()
+        else:
+            options = EmbeddedOptions(
+                faults=resolve_faults(config.getoption("ipsis_fault")),
+                require_category_scopes=config.getoption("ipsis_require_category_scopes"),
+                extra_response_field=config.getoption("ipsis_extra_field"),
+                rate_limit_credits=config.getoption("ipsis_rate_limit"),
+                rate_limit_window_seconds=config.getoption("ipsis_rate_window"),
+            )
+            target = stack.enter_context(embedded_target(options))
+            kind, faults = "embedded", tuple(sorted(options.faults))
+    except (ConfigError, UnknownFaultError) as error:
+        stack.close()
+        raise pytest.UsageError(str(error)) from None
+    ctx = stack.enter_context(open_context(target, seed=seed, report_dir=report_dir, kind=kind, faults=faults))
+    session = SuiteSession(ctx, stack)
+    if not ctx.inconclusive_reason:
+        session.cases = ctx.plan()
+    config.stash[SESSION_KEY] = session
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    session = config.stash.get(SESSION_KEY, None)
+    if session is not None:
+        session.stack.close()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "ipsis_case" not in metafunc.fixturenames:
+        return
+    session = metafunc.config.stash[SESSION_KEY]
+    params = []
+    for case in session.cases:
+        requirement = session.ctx.contract.requirement(case.requirement)
+        marks = [
+            getattr(pytest.mark, mark_name(requirement.family)),
+            getattr(pytest.mark, LEVEL_MARKS[requirement.level]),
+        ]
+        params.append(pytest.param(case, id=case.case_id, marks=marks))
+    metafunc.parametrize("ipsis_case", params)
+
+
+@pytest.fixture(scope="session")
+def ipsis_context(request: pytest.FixtureRequest) -> SuiteContext:
+    """The running suite's shared context (target, client, discovery, restore ledger)."""
+    return request.config.stash[SESSION_KEY].ctx
+
+
+def run_case_as_test(ctx: SuiteContext, case: Case) -> None:
+    result = ctx.run_case(case)
+    if result.outcome is Outcome.FAIL:
+        pytest.fail(f"[{result.level}] {result.requirement}: {result.message}", pytrace=False)
+    if result.outcome is Outcome.NOT_TESTED:
+        pytest.skip(f"not tested: {result.message}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    suite = session.config.stash.get(SESSION_KEY, None)
+    if suite is None:
+        return
+    interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+    if interrupted and not suite.ctx.inconclusive_reason:
+        suite.ctx.inconclusive_reason = "interrupted before every case ran"
+    if exitstatus == pytest.ExitCode.USAGE_ERROR:
+        return
+    restored = suite.ctx.restore()
+    suite.results = suite.ctx.finish(restored, interrupted)
+    if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):
+        session.exitstatus = suite.results.verdict.exit_code
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    suite = config.stash.get(SESSION_KEY, None)
+    if suite is None or suite.results is None:
+        return
+    terminalreporter.section("IPSIS conformance")
+    terminalreporter.line(render_summary(suite.results))
+    report_dir = config.getoption("ipsis_report_dir")
+    terminalreporter.line(f"Results: {Path(report_dir) / 'results.json'}")
