@@ -116,6 +116,7 @@ class IpsisClient:
         json_body: Any = None,
         content: str | None = None,
         keep: bool = True,
+        budgeted: bool = True,
     ) -> Exchange:
         """Send one request (retrying 429s as D2L asks); ``content`` sends a raw body instead of JSON."""
         assert self._client is not None
@@ -127,7 +128,7 @@ class IpsisClient:
             headers["Content-Type"] = "application/json"
         retries = 0
         while True:
-            if self.request_count >= self.limits.max_requests:
+            if budgeted and self.request_count >= self.limits.max_requests:
                 raise BudgetExhaustedError(f"request budget of {self.limits.max_requests} reached")
             self.request_count += 1
             response = self._client.request(method, path, headers=headers, content=body)

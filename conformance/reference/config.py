@@ -47,6 +47,8 @@ DEFAULT_TOKEN_PROFILES: tuple[tuple[str, str], ...] = (
     ("upper-case", "GRADES:GRADEOBJECTS:READ"),
     ("categories", "grades:gradecategories:read grades:gradecategories:write"),
     ("unrelated", "users:profile:read"),
+    # Looks like a prefix glob; D2L reads "grade*" as a literal group, so it grants nothing here.
+    ("prefix-pattern", "grade*:gradeobjects:read"),
 )
 
 

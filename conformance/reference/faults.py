@@ -123,8 +123,8 @@ _CATALOGUE = (
     Fault(
         "scope-prefix-glob",
         "scopes",
-        "A segment ending in '*' matches by prefix (grades*:... grants grades:...).",
-        "auth.missing-scope-403",
+        "A segment ending in '*' matches by prefix (grade*:... grants grades:...).",
+        "scope.grade-object-read",
     ),
     Fault("anonymous-allowed", "scopes", "IPSIS routes answer requests that carry no token.", "auth.no-token-401"),
     Fault(

@@ -980,6 +980,7 @@ SCOPE_TABLE: dict[str, tuple[bool, bool, bool]] = {
     "upper-case": (True, False, False),  # GRADES:GRADEOBJECTS:READ
     "categories": (False, False, False),  # grades:gradecategories:read/write
     "unrelated": (False, False, False),  # users:profile:read
+    "prefix-pattern": (False, False, False),  # grade*:gradeobjects:read: "grade*" is a literal group
 }
 
 
@@ -1043,6 +1044,7 @@ CATEGORY_SCOPE_TABLE: dict[str, tuple[bool, bool]] = {
     "upper-case": (False, False),
     "categories": (True, True),  # grades:gradecategories:read grades:gradecategories:write
     "unrelated": (False, False),
+    "prefix-pattern": (False, False),
 }
 
 

@@ -15,6 +15,7 @@ from conformance.suite.checks.common import (
     GRADE_TYPES_EITHER_READING,
     MISSING,
     block_of,
+    changed_elsewhere,
     field_problem,
 )
 from conformance.suite.context import SuiteContext
@@ -83,6 +84,7 @@ def _since_case(ctx: SuiteContext, block: Block, version: ApiVersion, expect_pre
 def _put_null_case(ctx: SuiteContext, block: Block, spec: Field, version: ApiVersion) -> Observed:
     """PUT the current block with one nullable field null; a later GET returns null."""
     route = PUT_ROUTES[block.name]
+    ctx.require_served(version)
     body = {**ctx.baseline_block(route, version), spec.name: None}
     path = ctx.path_of(route, version)
     answer = ctx.put(path, ctx.token_for(route), body)
@@ -104,9 +106,12 @@ def _put_null_non_nullable(
 ) -> Observed:
     """PUT null into a never-null field: 400, and (SHOULD) nothing changed."""
     route = PUT_ROUTES[block.name]
+    ctx.require_served(version)
     before = ctx.current_block(route, version)
     path = ctx.path_of(route, version)
-    answer = ctx.put(path, ctx.token_for(route), {**ctx.baseline_block(route, version), spec.name: None})
+    baseline = ctx.baseline_block(route, version)
+    valid = changed_elsewhere(block, version, before, baseline, spec.name) if check_state else baseline
+    answer = ctx.put(path, ctx.token_for(route), {**valid, spec.name: None})
     if not check_state:
         if answer.status != 400:
             raise CheckFailed(
@@ -122,6 +127,25 @@ def _put_null_non_nullable(
     if after != before:
         raise CheckFailed(f"after a refused PUT the block changed: {before} became {after}", ctx.evidence(answer))
     return Observed("refused PUT changed nothing", ctx.evidence(answer))
+
+
+def _present_when_null(ctx: SuiteContext, block: Block, version: ApiVersion) -> Observed:
+    """From 1.62, every field is present even when unset: PUT every nullable field null, then GET."""
+    route = PUT_ROUTES[block.name]
+    ctx.require_served(version)
+    body = {**ctx.baseline_block(route, version), **{f.name: None for f in block.fields_at(version) if f.nullable}}
+    answer = ctx.put(ctx.path_of(route, version), ctx.token_for(route), body)
+    if answer.status != 200:
+        raise CheckNotTested(f"the PUT of nulls was refused ({answer.status}); see put.null-accepted-for-nullable",
+                             ctx.evidence(answer))  # fmt: skip
+    get_route = GET_ROUTES[block.name]
+    reread = ctx.get(ctx.path_of(get_route, version), ctx.token_for(get_route))
+    stored = block_of(ctx, reread, f"GET {block.name} at {version}")
+    absent = [f.name for f in block.fields_at(version) if f.name not in stored]
+    if absent:
+        raise CheckFailed(f"with the nullable fields unset, absent: {', '.join(absent)}; documented: present as null",
+                          ctx.evidence(answer, reread))  # fmt: skip
+    return Observed("every field present, unset ones as null", ctx.evidence(answer, reread))
 
 
 @planner("nullability:fields", order=20)
@@ -152,6 +176,9 @@ def plan_put_nulls(ctx: SuiteContext) -> Iterator[Case]:
     for version in ctx.deep_versions:
         for block_name, route in PUT_ROUTES.items():
             block = ctx.contract.blocks[block_name]
+            if block.fields_at(version) == block.fields and any(f.since for f in block.fields):
+                yield Case("presence.since-present-from", partial(_present_when_null, block=block, version=version),
+                           str(version), route=route, detail="all-nullable-unset")  # fmt: skip
             for spec in block.fields_at(version):
                 if spec.nullable:
                     yield Case("put.null-accepted-for-nullable",

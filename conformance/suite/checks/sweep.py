@@ -29,6 +29,7 @@ from schemathesis.specs.openapi.checks import (
 
 from conformance.contract import version_view
 from conformance.suite.cases import Case, CheckFailed, Observed, planner
+from conformance.suite.checks.common import FirstFailure
 from conformance.suite.context import SuiteContext
 from conformance.versions import ApiVersion
 
@@ -78,6 +79,7 @@ def _path_parameters(ctx: SuiteContext, version: ApiVersion) -> dict[str, Any]:
 
 
 def _sweep(ctx: SuiteContext, operation_id: str, version: ApiVersion, mode: GenerationMode) -> Observed:
+    ctx.require_served(version)
     operation = _operation(ctx, operation_id, version)
     wanted = {p.name for p in operation.path_parameters}
     path_parameters = {k: v for k, v in _path_parameters(ctx, version).items() if k in wanted}
@@ -86,6 +88,7 @@ def _sweep(ctx: SuiteContext, operation_id: str, version: ApiVersion, mode: Gene
     if operation_id.startswith("put"):
         ctx.baseline_block(operation_id, version)  # record the original before generated bodies change it
     statuses: list[int] = []
+    first = FirstFailure()
 
     @seed(ctx.seed)
     @settings(
@@ -98,6 +101,8 @@ def _sweep(ctx: SuiteContext, operation_id: str, version: ApiVersion, mode: Gene
     )
     @given(strategy)
     def sweep(case: Any) -> None:
+        if first.seen:
+            return
         kwargs = case.as_transport_kwargs(base_url=ctx.target.base_url)
         body = kwargs.get("json")
         raw = kwargs.get("data")
@@ -118,12 +123,13 @@ def _sweep(ctx: SuiteContext, operation_id: str, version: ApiVersion, mode: Gene
         try:
             case.validate_response(response, checks=CHECKS)
         except Failure as failure:
-            raise CheckFailed(f"{failure.title}: {failure.message}", ctx.evidence(answer)) from None
+            first.record(CheckFailed(f"{failure.title}: {failure.message}", ctx.evidence(answer)))
         except BaseExceptionGroup as group:
             messages = "; ".join(f"{f.title}: {f.message}" for f in group.exceptions if isinstance(f, Failure))
-            raise CheckFailed(messages or str(group), ctx.evidence(answer)) from None
+            first.record(CheckFailed(messages or str(group), ctx.evidence(answer)))
 
     sweep()
+    first.raise_if_any()
     counted = ", ".join(f"{status}x{statuses.count(status)}" for status in sorted(set(statuses)))
     return Observed(f"{len(statuses)} generated {mode.value} requests: {counted}")
 
