@@ -5,6 +5,7 @@ and turns every exchange into redacted evidence.
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -77,8 +78,9 @@ class Exchange:
         return Evidence(
             request=redact(f"{self.method} {self.path}"),
             status=self.status,
-            body_excerpt=redact(self.text[:BODY_EXCERPT]),
-            request_body=redact(self.request_body[:BODY_EXCERPT]),
+            # Redact, then cut: a cut first could keep the beginning of a secret the redactor then misses.
+            body_excerpt=redact(self.text)[:BODY_EXCERPT],
+            request_body=redact(self.request_body)[:BODY_EXCERPT],
             note=note,
         )
 
@@ -151,4 +153,6 @@ class IpsisClient:
             wait = float(raw)
         except ValueError:
             wait = 1.0  # no or unreadable Retry-After: wait a little and try again
+        if math.isnan(wait):
+            wait = 1.0
         return min(max(wait, 0.0), self.limits.max_retry_wait)

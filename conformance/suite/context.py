@@ -119,9 +119,13 @@ class SuiteContext:
         self.deep_versions = list(self.target.le_versions or self._boundary_versions())
         for token in self.target.tokens:
             whoami = self.client.request("GET", f"/d2l/api/lp/{self.lp_version}/users/whoami", token)
-            self.working_tokens[token.label] = whoami.status == 200
+            # 401 is the only answer that says the token itself is bad; a 403 means whoami wants a scope
+            # the token was not issued with, which says nothing about the IPSIS routes.
+            self.working_tokens[token.label] = whoami.status != 401
         if not any(self.working_tokens.values()):
-            raise InconclusiveError("no working token: whoami refused every token given (expired or wrong LMS?)")
+            raise InconclusiveError(
+                "no working token: whoami answered 401 to every token given (expired, or another LMS?)"
+            )
         self._choose_route_tokens()
 
     def _boundary_versions(self) -> list[ApiVersion]:
