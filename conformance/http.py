@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from vcr.errors import CannotOverwriteExistingCassetteException
 
 from conformance.results import Evidence
 from conformance.target import Limits, TokenSpec
@@ -36,6 +37,10 @@ class ThrottledError(RuntimeError):
     """Still 429 after the allowed retries; the case is not tested."""
 
 
+class UnrecordedRequestError(RuntimeError):
+    """Replaying: the run sent a request the cassette does not hold (the cassette is stale)."""
+
+
 @dataclass
 class Redactor:
     """Removes every secret the suite knows of from text that may reach an artifact."""
@@ -48,7 +53,8 @@ class Redactor:
     def __call__(self, text: str) -> str:
         for secret in sorted(self.secrets, key=len, reverse=True):
             text = text.replace(secret, "[REDACTED]")
-        return _SIGNED_QUERY.sub(lambda m: f"{m.group(1)}=[REDACTED]", text)
+        # In a query, a URL-safe marker: the scrubbed URL must stay a valid URI (a signed URL is checked as one).
+        return _SIGNED_QUERY.sub(lambda m: f"{m.group(1)}=REDACTED", text)
 
 
 @dataclass(frozen=True)
@@ -133,7 +139,13 @@ class IpsisClient:
             if budgeted and self.request_count >= self.limits.max_requests:
                 raise BudgetExhaustedError(f"request budget of {self.limits.max_requests} reached")
             self.request_count += 1
-            response = self._client.request(method, path, headers=headers, content=body)
+            try:
+                response = self._client.request(method, path, headers=headers, content=body)
+            except CannotOverwriteExistingCassetteException as error:
+                first_line = str(error).splitlines()[0] if str(error) else ""
+                raise UnrecordedRequestError(
+                    f"{method} {self.redact(path)} is not in the cassette {first_line}"
+                ) from None
             if response.status_code != 429:
                 break
             self.throttled_count += 1

@@ -114,6 +114,8 @@ class RunResults:
     results: list[CaseResult] = field(default_factory=list)
     restored: list[RestoredItem] = field(default_factory=list)
     interrupted: bool = False
+    #: How the run met its target: {"mode": "live" | "record" | "replay", ...}; a replay names its recording.
+    provenance: dict[str, Any] = field(default_factory=lambda: {"mode": "live"})
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -129,6 +131,7 @@ class RunResults:
             "verdict": self.verdict.value,
             "inconclusive_reason": self.inconclusive_reason,
             "interrupted": self.interrupted,
+            "provenance": self.provenance,
             "summary": self.counts(),
             "results": [result.to_json() for result in self.results],
             "restored": [asdict(item) for item in self.restored],
@@ -150,6 +153,7 @@ class RunResults:
             results=[CaseResult.from_json(item) for item in data["results"]],
             restored=[RestoredItem(**item) for item in data.get("restored", [])],
             interrupted=data.get("interrupted", False),
+            provenance=data.get("provenance", {"mode": "live"}),
         )
 
     def write(self, path: Path) -> None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from conformance import __version__
 from conformance.cli import EXIT_USAGE, UsageError
+from conformance.contract import load_contract
+from conformance.recording import CassetteError, check_cassette_file, check_replayable, read_manifest
 from conformance.reference import UnknownFaultError, resolve_faults
 from conformance.results import RunResults
 from conformance.target import ConfigError, load_target_config
@@ -44,10 +47,30 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
         argv.append("-x")
     if args.junitxml:
         argv += ["--junitxml", str(args.junitxml)]
+    if args.record:
+        argv += ["--ipsis-record", str(args.record)]
+    if args.scrub_host:
+        argv.append("--ipsis-scrub-host")
+    if args.replay:
+        argv += ["--ipsis-replay", str(args.replay)]
     return argv + list(args.pytest_args)
 
 
 def check_arguments(args: argparse.Namespace) -> None:
+    if args.replay:
+        if args.config or args.record:
+            raise UsageError("--replay takes no --config or --record: the cassette folder describes the target")
+        given = [f"--{name.replace('_', '-')}" for name in EMBEDDED_ONLY if getattr(args, name)]
+        if given:
+            raise UsageError(f"{', '.join(given)} cannot change a replayed run (the recording fixed them)")
+        try:
+            manifest = read_manifest(args.replay)
+            check_cassette_file(args.replay)
+            check_replayable(manifest, args.replay, __version__, load_contract().spec_sha256)
+        except CassetteError as error:
+            raise UsageError(str(error)) from None
+    if args.scrub_host and not args.record:
+        raise UsageError("--scrub-host goes with --record")
     if args.config:
         given = [f"--{name.replace('_', '-')}" for name in EMBEDDED_ONLY if getattr(args, name)]
         if given:
@@ -73,6 +96,8 @@ def run_run(args: argparse.Namespace) -> int:
     code = pytest.main(pytest_arguments(args))
     if code == pytest.ExitCode.USAGE_ERROR:
         return EXIT_USAGE
+    if code == EXIT_USAGE and not results_path.is_file():
+        return EXIT_USAGE  # a stale cassette: pytest printed what to re-record
     if not results_path.is_file():
         print("ipsis-conformance: the run wrote no results (see the output above): inconclusive")
         return EXIT_INCONCLUSIVE

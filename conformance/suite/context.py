@@ -17,7 +17,14 @@ import httpx
 
 from conformance import __version__
 from conformance.contract import Contract, load_contract
-from conformance.http import BudgetExhaustedError, Exchange, IpsisClient, Redactor, ThrottledError
+from conformance.http import (
+    BudgetExhaustedError,
+    Exchange,
+    IpsisClient,
+    Redactor,
+    ThrottledError,
+    UnrecordedRequestError,
+)
 from conformance.results import (
     CaseResult,
     Outcome,
@@ -89,6 +96,7 @@ class SuiteContext:
     inconclusive_reason: str = ""
     throttled_cases: int = 0
     suite_errors: list[str] = field(default_factory=list)
+    stale_cassette: str = ""
     _get_cache: dict[tuple[str, str], Exchange] = field(default_factory=dict)
 
     # --- discovery -------------------------------------------------------------------------------
@@ -317,6 +325,8 @@ class SuiteContext:
         except ThrottledError as error:
             self.throttled_cases += 1
             outcome, message, evidence = Outcome.NOT_TESTED, f"throttled: {error}", []
+        except UnrecordedRequestError:
+            raise  # a stale cassette ends the run: no verdict can come from it
         except Exception as error:  # a defect of the suite, not of the target: never a pass or a fail
             self.suite_errors.append(f"{case.case_id}: {type(error).__name__}: {error}")
             outcome, message, evidence = Outcome.NOT_TESTED, f"suite error: {type(error).__name__}: {error}", []
@@ -362,14 +372,16 @@ class SuiteContext:
                 check = request("GET", path, reader)
                 ok = answer.status == 200 and check.json_or_none() == original
                 message = "" if ok else f"PUT answered {answer.status}; GET answered {check.status} {check.text[:200]}"
-            except (httpx.HTTPError, ThrottledError) as error:
+            except (httpx.HTTPError, ThrottledError, UnrecordedRequestError) as error:
                 ok, message = False, f"could not restore: {error}"
             restored.append(RestoredItem(str(resource), str(version), original, ok, self.redact(message)))
         if self.report_dir is not None and restored and all(item.restored for item in restored):
             (self.report_dir / "restore-journal.json").unlink(missing_ok=True)
         return restored
 
-    def finish(self, restored: list[RestoredItem], interrupted: bool = False) -> RunResults:
+    def finish(
+        self, restored: list[RestoredItem], interrupted: bool = False, provenance: dict[str, Any] | None = None
+    ) -> RunResults:
         reason = self.inconclusive_reason
         judged = [r for r in self.results if r.outcome in (Outcome.PASS, Outcome.FAIL)]
         if not reason and self.results and not judged and self.throttled_cases:
@@ -405,6 +417,7 @@ class SuiteContext:
             results=list(self.results),
             restored=restored,
             interrupted=interrupted,
+            provenance=provenance or {"mode": "live"},
         )
         if self.report_dir is not None:
             results.write(self.report_dir / "results.json")

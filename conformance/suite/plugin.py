@@ -9,13 +9,27 @@ Users keep pytest's habits: ``-k``, markers per family and level (``-m "scopes a
 from __future__ import annotations
 
 import contextlib
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from conformance import __version__
+from conformance.contract import load_contract
 from conformance.embedded import EmbeddedOptions, embedded_target
+from conformance.http import UnrecordedRequestError
+from conformance.recording import (
+    CassetteError,
+    check_replayable,
+    manifest_for,
+    read_manifest,
+    recording,
+    replaying,
+    target_from_manifest,
+)
 from conformance.reference import UnknownFaultError, resolve_faults
 from conformance.report import render_summary
 from conformance.results import Outcome, RunResults
@@ -25,6 +39,8 @@ from conformance.suite.runner import new_seed, open_context
 from conformance.target import FAMILIES, ConfigError, load_target_config
 
 LEVEL_MARKS = {"MUST": "must", "SHOULD": "should", "INFO": "info"}
+#: A stale cassette ends the run with the usage-error code of the CLI: re-recording is the fix.
+EXIT_STALE = 2
 
 
 def mark_name(family: str) -> str:
@@ -37,6 +53,7 @@ class SuiteSession:
     stack: contextlib.ExitStack
     cases: list[Case] = field(default_factory=list)
     results: RunResults | None = None
+    provenance: dict[str, Any] = field(default_factory=dict)
 
 
 SESSION_KEY = pytest.StashKey[SuiteSession]()
@@ -52,6 +69,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--ipsis-extra-field", action="store_true", help="embedded target option")
     group.addoption("--ipsis-rate-limit", type=int, metavar="CREDITS", help="embedded target: credits per window")
     group.addoption("--ipsis-rate-window", type=float, metavar="SECONDS", help="embedded target: window length")
+    group.addoption("--ipsis-record", metavar="DIR", help="record every HTTP interaction to cassettes in DIR")
+    group.addoption("--ipsis-scrub-host", action="store_true", help="with --ipsis-record: replace the host too")
+    group.addoption("--ipsis-replay", metavar="DIR", help="replay cassettes from DIR, offline (no config needed)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -61,32 +81,67 @@ def pytest_configure(config: pytest.Config) -> None:
     for level, mark in LEVEL_MARKS.items():
         config.addinivalue_line("markers", f"{mark}: IPSIS requirements of level {level}")
     stack = contextlib.ExitStack()
-    seed = config.getoption("ipsis_seed")
-    seed = new_seed() if seed is None else seed
-    report_dir = Path(config.getoption("ipsis_report_dir"))
     try:
-        config_path = config.getoption("ipsis_config")
-        if config_path:
-            target = load_target_config(Path(config_path))
-            kind, faults = "live", tuple[str, ...]()
-        else:
-            options = EmbeddedOptions(
-                faults=resolve_faults(config.getoption("ipsis_fault")),
-                require_category_scopes=config.getoption("ipsis_require_category_scopes"),
-                extra_response_field=config.getoption("ipsis_extra_field"),
-                rate_limit_credits=config.getoption("ipsis_rate_limit"),
-                rate_limit_window_seconds=config.getoption("ipsis_rate_window"),
-            )
-            target = stack.enter_context(embedded_target(options))
-            kind, faults = "embedded", tuple(sorted(options.faults))
-    except (ConfigError, UnknownFaultError) as error:
+        session = _open_session(config, stack)
+    except (ConfigError, UnknownFaultError, CassetteError, UnrecordedRequestError) as error:
         stack.close()
         raise pytest.UsageError(str(error)) from None
-    ctx = stack.enter_context(open_context(target, seed=seed, report_dir=report_dir, kind=kind, faults=faults))
-    session = SuiteSession(ctx, stack)
+    config.stash[SESSION_KEY] = session
+
+
+def _open_session(config: pytest.Config, stack: contextlib.ExitStack) -> SuiteSession:
+    seed = config.getoption("ipsis_seed")
+    report_dir = Path(config.getoption("ipsis_report_dir"))
+    record, replay = config.getoption("ipsis_record"), config.getoption("ipsis_replay")
+    config_path = config.getoption("ipsis_config")
+    provenance: dict[str, Any] = {"mode": "live"}
+    sleep: Callable[[float], None] = time.sleep
+    if record and replay:
+        raise ConfigError("--record and --replay exclude each other")
+    if replay:
+        if config_path:
+            raise ConfigError("--replay needs no --config: the cassette folder's manifest describes the target")
+        folder = Path(replay)
+        manifest = read_manifest(folder)
+        check_replayable(manifest, folder, __version__, load_contract().spec_sha256)
+        if seed is not None and seed != manifest.seed:
+            raise ConfigError(f"--seed {seed} differs from the recording's seed {manifest.seed}; drop --seed to replay")
+        seed = manifest.seed
+        target = target_from_manifest(manifest)
+        kind, faults = manifest.kind, tuple(manifest.faults)
+        provenance = {"mode": "replay", "folder": str(folder), "recorded_at": manifest.recorded_at,
+                      "recorded_base_url": manifest.base_url, "host_scrubbed": manifest.host_scrubbed}  # fmt: skip
+        stack.enter_context(replaying(folder, manifest))
+        sleep = _no_sleep  # a replayed 429 needs no waiting
+    elif config_path:
+        target = load_target_config(Path(config_path))
+        kind, faults = "live", tuple[str, ...]()
+    else:
+        options = EmbeddedOptions(
+            faults=resolve_faults(config.getoption("ipsis_fault")),
+            require_category_scopes=config.getoption("ipsis_require_category_scopes"),
+            extra_response_field=config.getoption("ipsis_extra_field"),
+            rate_limit_credits=config.getoption("ipsis_rate_limit"),
+            rate_limit_window_seconds=config.getoption("ipsis_rate_window"),
+        )
+        target = stack.enter_context(embedded_target(options))
+        kind, faults = "embedded", tuple(sorted(options.faults))
+    seed = new_seed() if seed is None else seed
+    if record:
+        folder = Path(record)
+        scrub_host = bool(config.getoption("ipsis_scrub_host"))
+        stack.enter_context(recording(folder, [t.secret for t in target.tokens], target.base_url, scrub_host))
+        provenance = {"mode": "record", "folder": str(folder), "host_scrubbed": scrub_host}
+    ctx = stack.enter_context(open_context(target, seed=seed, report_dir=report_dir, kind=kind, faults=faults,
+                                           sleep=sleep))  # fmt: skip
+    session = SuiteSession(ctx, stack, provenance=provenance)
     if not ctx.inconclusive_reason:
         session.cases = ctx.plan()
-    config.stash[SESSION_KEY] = session
+    return session
+
+
+def _no_sleep(seconds: float) -> None:
+    return None
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -117,7 +172,15 @@ def ipsis_context(request: pytest.FixtureRequest) -> SuiteContext:
 
 
 def run_case_as_test(ctx: SuiteContext, case: Case) -> None:
-    result = ctx.run_case(case)
+    try:
+        result = ctx.run_case(case)
+    except UnrecordedRequestError as error:
+        ctx.stale_cassette = str(error)
+        pytest.exit(
+            f"stale cassette: {error}. The spec, the suite or the seed changed since it was recorded; re-record "
+            "with: ipsis-conformance run --record DIR",
+            returncode=EXIT_STALE,
+        )
     if result.outcome is Outcome.FAIL:
         pytest.fail(f"[{result.level}] {result.requirement}: {result.message}", pytrace=False)
     if result.outcome is Outcome.NOT_TESTED:
@@ -131,10 +194,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
     if interrupted and not suite.ctx.inconclusive_reason:
         suite.ctx.inconclusive_reason = "interrupted before every case ran"
-    if exitstatus == pytest.ExitCode.USAGE_ERROR:
-        return
+    if exitstatus == pytest.ExitCode.USAGE_ERROR or suite.ctx.stale_cassette:
+        return  # no verdict: nothing to restore against a cassette, and nothing judged worth writing
     restored = suite.ctx.restore()
-    suite.results = suite.ctx.finish(restored, interrupted)
+    suite.results = suite.ctx.finish(restored, interrupted, suite.provenance)
+    if suite.provenance.get("mode") == "record":
+        scrub_host = bool(suite.provenance.get("host_scrubbed"))
+        manifest = manifest_for(suite.ctx.target, suite.results, scrub_host=scrub_host, kind=suite.ctx.kind,
+                                faults=suite.ctx.faults)  # fmt: skip
+        manifest.write(Path(suite.provenance["folder"]))
     if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):
         session.exitstatus = suite.results.verdict.exit_code
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -30,11 +31,12 @@ def open_context(
     kind: str = "live",
     faults: tuple[str, ...] = (),
     transport: httpx.BaseTransport | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[SuiteContext]:
     """A context with discovery done (or ``inconclusive_reason`` set); the client closes after."""
     redact = Redactor()
     redact.add(token.secret for token in target.tokens)
-    client = IpsisClient(target.base_url, target.limits, redact, transport=transport)
+    client = IpsisClient(target.base_url, target.limits, redact, transport=transport, sleep=sleep)
     ctx = SuiteContext(target, client, redact, seed, report_dir=report_dir, kind=kind, faults=faults)
     try:
         try:
