@@ -54,6 +54,7 @@ class Case:
     token: str | None = None  # label
     route: str | None = None  # operationId
     detail: str | None = None  # what distinguishes cases of one requirement, e.g. a field or probe
+    planner: str = ""  # the registered planner that made it ("audit:statuses", ...), set by the plan
 
     @property
     def case_id(self) -> str:

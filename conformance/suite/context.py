@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -306,7 +306,7 @@ class SuiteContext:
         cases: list[Case] = []
         for registered in planners_in_order():
             if families is None or registered.family in families or registered.family == "audit":
-                cases.extend(registered.make_cases(self))
+                cases.extend(replace(case, planner=registered.name) for case in registered.make_cases(self))
         return cases
 
     def run_case(self, case: Case) -> CaseResult:

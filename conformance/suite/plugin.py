@@ -161,6 +161,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             getattr(pytest.mark, mark_name(requirement.family)),
             getattr(pytest.mark, LEVEL_MARKS[requirement.level]),
         ]
+        if case.planner.startswith("audit:"):
+            marks.append(pytest.mark.audit)
         params.append(pytest.param(case, id=case.case_id, marks=marks))
     metafunc.parametrize("ipsis_case", params)
 
