@@ -150,6 +150,8 @@ class Scrubber:
         for name in list(request.headers):
             if name.lower() in SCRUBBED_HEADERS:
                 del request.headers[name]
+            elif isinstance(request.headers[name], str):
+                request.headers[name] = self.text(request.headers[name])
         request.uri = self.text(request.uri)
         request.body = self.body(request.body)
         return request

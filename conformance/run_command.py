@@ -52,7 +52,8 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
     if args.scrub_host:
         argv.append("--ipsis-scrub-host")
     if args.replay:
-        argv += ["--ipsis-replay", str(args.replay)]
+        # Belt and braces: VCR.py already refuses what the cassette lacks; pytest-recording also blocks sockets.
+        argv += ["--ipsis-replay", str(args.replay), "--block-network"]
     return argv + list(args.pytest_args)
 
 

@@ -261,9 +261,12 @@ class SuiteContext:
         self._remember_original(resource)
         from conformance.suite.checks.common import field_problem  # (a cycle at import time otherwise)
 
-        fields = self.contract.blocks[BLOCK_OF_ROUTE[put_operation]].fields_at(version)
+        block = self.contract.blocks[BLOCK_OF_ROUTE[put_operation]]
+        fields = block.fields_at(version)
         original = self.originals[resource][1]
-        problems = [p for f in fields if f.name in original and (p := field_problem(f, original[f.name]))]
+        # Judge the whole original, not only this version's fields: restoring PUTs it back whole, and a
+        # block the target itself would refuse could not be put back after a change at any version.
+        problems = [p for f in block.fields if f.name in original and (p := field_problem(f, original[f.name]))]
         if problems:
             raise CheckNotTested(f"the fixture as read is not a valid block ({problems[0]}): no valid PUT body")
         return {f.name: original[f.name] for f in fields if f.name in original}
