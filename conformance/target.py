@@ -8,13 +8,13 @@ which no repr, log or report shows.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from conformance.files import read_toml
 from conformance.scopes import parse_scope_list
 from conformance.versions import ApiVersion
 
@@ -168,14 +168,7 @@ def _limits(path: Path, value: Any) -> Limits:
 def load_target_config(path: Path, environ: Mapping[str, str] | None = None) -> TargetConfig:
     """Read and check a ``target.toml``; every problem is a :class:`ConfigError`."""
     environ = os.environ if environ is None else environ
-    try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file (see conformance.example.toml)") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: cannot be read ({error})") from None
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: not valid TOML ({error})") from None
+    data = read_toml(path, ConfigError, "see conformance.example.toml")
     unknown = sorted(data.keys() - _TOP_KEYS)
     if unknown:
         raise ConfigError(f"{path}: unknown key {', '.join(unknown)}; allowed: {', '.join(sorted(_TOP_KEYS))}")

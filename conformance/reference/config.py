@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import secrets
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from conformance.files import read_toml
 from conformance.scopes import parse_scope_list
 from conformance.versions import ApiVersion
 
@@ -69,14 +69,7 @@ def load_tokens(path: Path) -> tuple[Token, ...]:
     scopes = "grades:gradeobjects:read"
     label = "read"      # optional
     """
-    try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except FileNotFoundError:
-        raise TokenFileError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise TokenFileError(f"{path}: cannot be read ({error})") from None
-    except tomllib.TOMLDecodeError as error:
-        raise TokenFileError(f"{path}: not valid TOML ({error})") from None
+    data = read_toml(path, TokenFileError)
     unknown = sorted(data.keys() - {"tokens"})
     if unknown:
         raise TokenFileError(f"{path}: unknown key {', '.join(unknown)}; the file holds only [[tokens]] tables")

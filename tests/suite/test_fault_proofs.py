@@ -11,20 +11,19 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import time
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-import httpx
 import pytest
 
 from conformance.contract import load_contract
 from conformance.embedded import EmbeddedOptions, embedded_target
-from conformance.reference import DEFAULT_LATEST_LE_VERSION, FAULTS, SEED
+from conformance.reference import FAULTS
 from conformance.results import Outcome, RunResults, Verdict
 from conformance.suite.runner import run_suite
-from conformance.target import Limits, TargetConfig
+from conformance.target import Limits
+from tests.suite.support import GRADE_CATEGORY, GRADE_OBJECT, read_fixtures
 
 pytestmark = pytest.mark.slow
 
@@ -43,8 +42,6 @@ FAITHFUL_VARIANTS: dict[str, EmbeddedOptions] = {
     "throttled": THROTTLING,
 }
 
-GRADE_OBJECT = f"grade object {SEED.grade_object}"
-GRADE_CATEGORY = f"grade category {SEED.grade_category}"
 #: The fixtures as the reference LMS seeds them, read at the latest version.
 SEEDED_FIXTURES: dict[str, Any] = {
     GRADE_OBJECT: {"AcademicSessionOrgUnitId": 6000, "EndOfCourse": True, "PowerSchoolGradeType": 1,
@@ -83,26 +80,6 @@ class Run:
     secrets: dict[str, str]  # token label -> value
     fixtures_before: dict[str, Any]
     fixtures_after: dict[str, Any]
-
-
-def read_fixtures(target: TargetConfig) -> dict[str, Any]:
-    """The two fixtures a run may change, read over HTTP at the latest version (waiting out a 429)."""
-    tokens = {token.label: token.secret for token in target.tokens}
-    base = f"{target.base_url}/d2l/api/le/{DEFAULT_LATEST_LE_VERSION}/{SEED.org_unit}/grades"
-    routes = {
-        GRADE_OBJECT: (f"{base}/{SEED.grade_object}/ipsis", tokens["full"]),
-        GRADE_CATEGORY: (f"{base}/categories/{SEED.grade_category}/ipsis", tokens["categories"]),
-    }
-    fixtures: dict[str, Any] = {}
-    with httpx.Client(timeout=10.0) as client:
-        for name, (url, secret) in routes.items():
-            for _ in range(10):
-                answer = client.get(url, headers={"Authorization": f"Bearer {secret}"})
-                if answer.status_code != 429:
-                    break
-                time.sleep(float(answer.headers.get("retry-after", "1")))
-            fixtures[name] = answer.json() if answer.status_code == 200 else f"HTTP {answer.status_code}: {answer.text}"
-    return fixtures
 
 
 def run_on_embedded(options: EmbeddedOptions, limits: Limits | None = None) -> Run:
@@ -298,10 +275,7 @@ def test_budget_cut_after_changes_still_restores() -> None:
     results = run.results
     assert results.verdict is Verdict.INCONCLUSIVE, describe(results)
     assert "budget" in results.inconclusive_reason
-    assert {item.resource for item in results.restored} == {
-        f"{GRADE_OBJECT} in org unit {SEED.org_unit}",
-        f"{GRADE_CATEGORY} in org unit {SEED.org_unit}",
-    }
+    assert {item.resource for item in results.restored} == {GRADE_OBJECT, GRADE_CATEGORY}
     assert all(item.restored is True for item in results.restored), results.restored
     assert budget <= results.request_count <= budget + 3 * len(results.restored)  # GET, PUT, GET per item
     assert run.fixtures_after == SEEDED_FIXTURES

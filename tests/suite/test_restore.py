@@ -15,12 +15,12 @@ import pytest
 
 from conformance.embedded import EmbeddedOptions, embedded_target
 from conformance.http import Exchange, IpsisClient
-from conformance.reference import DEFAULT_LATEST_LE_VERSION, FAULTS, SEED
+from conformance.reference import DEFAULT_LATEST_LE_VERSION, FAULTS
 from conformance.results import CaseResult, RestoredItem, RunResults, Verdict
 from conformance.suite.cases import Case
 from conformance.suite.context import Resource, SuiteContext
 from conformance.suite.runner import run_suite
-from conformance.target import TargetConfig
+from tests.suite.support import GRADE_CATEGORY, GRADE_OBJECT, read_fixtures
 
 pytestmark = pytest.mark.slow
 
@@ -29,30 +29,12 @@ JOURNAL = "restore-journal.json"
 #: Which case (1-based) the interrupt test stops at: well after the first PUT (case 138 at this seed).
 INTERRUPT_AT = 200
 
-GRADE_OBJECT = f"grade object {SEED.grade_object} in org unit {SEED.org_unit}"
-GRADE_CATEGORY = f"grade category {SEED.grade_category} in org unit {SEED.org_unit}"
 #: The fixtures as the reference LMS seeds them, read at the latest version; keys as RestoredItem names them.
 SEEDED: dict[str, Any] = {
     GRADE_OBJECT: {"AcademicSessionOrgUnitId": 6000, "EndOfCourse": True, "PowerSchoolGradeType": 1,
                    "SectionOrgUnitId": 6610},
     GRADE_CATEGORY: {"ExportToSIS": True, "AcademicSessionOrgUnitId": 6000},
 }  # fmt: skip
-
-
-def read_fixtures(target: TargetConfig) -> dict[str, Any]:
-    """The two fixtures a run may change, as the reference LMS answers them now (at the latest version)."""
-    tokens = {token.label: token.secret for token in target.tokens}
-    base = f"{target.base_url}/d2l/api/le/{DEFAULT_LATEST_LE_VERSION}/{SEED.org_unit}/grades"
-    routes = {
-        GRADE_OBJECT: (f"{base}/{SEED.grade_object}/ipsis", tokens["full"]),
-        GRADE_CATEGORY: (f"{base}/categories/{SEED.grade_category}/ipsis", tokens["categories"]),
-    }
-    fixtures: dict[str, Any] = {}
-    with httpx.Client(timeout=10.0) as client:
-        for name, (url, secret) in routes.items():
-            answer = client.get(url, headers={"Authorization": f"Bearer {secret}"})
-            fixtures[name] = answer.json() if answer.status_code == 200 else f"HTTP {answer.status_code}: {answer.text}"
-    return fixtures
 
 
 def by_resource(restored: list[RestoredItem]) -> dict[str, RestoredItem]:
