@@ -42,6 +42,12 @@ def config_from_args(args: argparse.Namespace) -> ReferenceConfig:
         raise UsageError(
             f"--latest-version {latest} is below {current.first}, the first current IPSIS version on the page"
         )
+    if current is not None and current.first is not None and latest.major != current.first.major:
+        # The page's ranges are all of major 1: it cannot say which 1.x versions a 2.x LMS still serves.
+        raise UsageError(
+            f"--latest-version {latest}: the vendor's page names LE {current.first.major}.x versions only; "
+            f"give a {current.first.major}.x version of at least {current.first}"
+        )
     defaults = ReferenceConfig(tokens=())
     return ReferenceConfig(
         latest_le_version=latest,

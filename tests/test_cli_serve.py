@@ -145,3 +145,9 @@ def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None
         main([])
     assert exited.value.code == 2
     assert "COMMAND" in capsys.readouterr().err
+
+
+def test_latest_version_of_another_major_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--latest-version", "2.3"]) == 2
+    err = capsys.readouterr().err
+    assert "--latest-version 2.3" in err and "1.x versions only" in err and "Traceback" not in err

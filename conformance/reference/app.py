@@ -34,6 +34,10 @@ __all__ = ["ReferenceLMS", "create_app"]
 INT32_MAX = 2**31 - 1
 EXTRA_FIELD = "ReferenceLmsExtension"
 CATEGORY_SCOPES = {"GET": "grades:gradecategories:read", "PUT": "grades:gradecategories:write"}
+#: Starlette answers HEAD on every GET route; a HEAD reads, like its GET, and never writes.
+READ_METHODS = ("GET", "HEAD")
+#: A number written 515.0 or 5.15e2 is the integer 515; past 2**53 a float no longer says which integer.
+EXACT_FLOAT_LIMIT = 2**53
 
 
 class Refusal(Exception):
@@ -149,7 +153,10 @@ class ReferenceLMS:
     def parse_id(self, text: str) -> int:
         if not text.isascii() or not text.isdigit() or text.startswith("0"):
             raise _text(404, "Not Found")
-        value = int(text)
+        try:
+            value = int(text)
+        except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits): no such id
+            raise _text(404, "Not Found") from None
         if value > INT32_MAX and self.config.has("int32-ids"):
             raise _text(500, "Internal Server Error")
         return value
@@ -233,7 +240,7 @@ class ReferenceLMS:
     async def json_body(self, request: Request) -> Any:
         raw = await request.body()
         try:
-            return json.loads(raw)
+            return json.loads(raw, parse_constant=_refuse_non_json_constant)
         except (ValueError, UnicodeDecodeError):
             raise _text(400, "The request body is not valid JSON") from None
 
@@ -242,20 +249,21 @@ class ReferenceLMS:
         """GET/PUT .../grades/categories/(categoryId)/ipsis and .../grades/(gradeObjectId)/ipsis."""
         params = request.path_params
         is_category = "categoryId" in params
+        reads = request.method in READ_METHODS
         version = self.parse_le_version(params["version"])
         if is_category:
-            scope = CATEGORY_SCOPES[request.method] if self.config.require_category_scopes else None
+            scope = CATEGORY_SCOPES["GET" if reads else "PUT"] if self.config.require_category_scopes else None
             self.authorize(request, scope, None)
         else:
-            operation_id = "getGradeObjectIpsis" if request.method == "GET" else "putGradeObjectIpsis"
-            ignore_fault = "read-scope-ignored" if request.method == "GET" else "write-scope-ignored"
+            operation_id = "getGradeObjectIpsis" if reads else "putGradeObjectIpsis"
+            ignore_fault = "read-scope-ignored" if reads else "write-scope-ignored"
             self.authorize(request, self.contract.operations[operation_id].scope, ignore_fault)
         org_unit = self.parse_id(params["orgUnitId"])
         item_id = self.parse_id(params["categoryId"] if is_category else params["gradeObjectId"])
         table = self.store.categories if is_category else self.store.grade_objects
         block = self.contract.blocks["GradeCategoryInfo" if is_category else "GradeObjectDetails"]
         stored = self.find(table, org_unit, item_id)
-        if request.method == "GET":
+        if reads:
             return self.respond(self.render(block, stored, version))
 
         accepted, errors = self.validate_block(block, version, await self.json_body(request))
@@ -339,10 +347,15 @@ class ReferenceLMS:
 
 
 def _as_json_integer(value: Any) -> Any:
-    """JSON has one number type: 515.0 is the integer 515 (JSON Schema says so too)."""
-    if isinstance(value, float) and value.is_integer():
+    """JSON has one number type: 515.0 is the integer 515 (JSON Schema says so too), where a float is exact."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < EXACT_FLOAT_LIMIT:
         return int(value)
     return value
+
+
+def _refuse_non_json_constant(name: str) -> Any:
+    """Python's json reads NaN and Infinity; RFC 8259 has no such numbers."""
+    raise ValueError(f"{name} is not JSON")
 
 
 def _guard(handler: Any) -> Any:

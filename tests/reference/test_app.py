@@ -302,6 +302,7 @@ BAD_IDS = [
     pytest.param(str(2**32 + 21), id="2**32+21 (21 if truncated to 32 bits)"),
     pytest.param(str(2**63 + 5), id="2**63+5"),
     pytest.param(str(10**30), id="10**30"),
+    pytest.param("9" * 5000, id="5000 digits (past Python's int conversion limit)"),
 ]
 
 
@@ -865,6 +866,38 @@ def test_put_accepts_an_id_beyond_32_bits_and_returns_it_exactly(client: TestCli
     assert response.status_code == 200
     assert response.json() == body
     assert client.get(grade_object_url(), headers=auth()).json()["SectionOrgUnitId"] == huge
+
+
+@pytest.mark.parametrize(
+    "number",
+    [pytest.param("NaN", id="NaN"), pytest.param("Infinity", id="Infinity"), pytest.param("1e300", id="1e300")],
+)
+def test_put_refuses_numbers_that_name_no_exact_integer(client: TestClient, number: str) -> None:
+    """NaN and Infinity are not JSON (RFC 8259); 1e300 as a float no longer says which integer it is."""
+    before = store_snapshot(client)
+    content = json.dumps(NEW_GRADE_OBJECT).replace("6611", number).encode()
+    assert put_raw(client, grade_object_url(), content).status_code == 400
+    assert store_snapshot(client) == before
+
+
+@pytest.mark.parametrize("label", ["read", "full"])
+def test_head_reads_like_get_and_never_writes(client: TestClient, label: str) -> None:
+    """Starlette answers HEAD on GET routes: it needs the read scope and a body sent with it is not stored."""
+    before = store_snapshot(client)
+    response = client.request("HEAD", grade_object_url(), headers=auth(label), json=NEW_GRADE_OBJECT)
+    assert response.status_code == 200
+    assert response.content == b""
+    assert store_snapshot(client) == before
+
+
+def test_head_needs_the_read_scope(client: TestClient) -> None:
+    assert client.request("HEAD", grade_object_url(), headers=auth("write")).status_code == 403
+
+
+def test_head_on_a_category_route_reads_when_category_scopes_are_required() -> None:
+    with make_client(require_category_scopes=True) as client:
+        assert client.request("HEAD", category_url(), headers=auth("categories")).status_code == 200
+        assert client.request("HEAD", category_url(), headers=auth("read")).status_code == 403
 
 
 # --- POST signedurl -------------------------------------------------------------------------------
