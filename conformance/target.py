@@ -7,6 +7,7 @@ which no repr, log or report shows.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,7 +19,16 @@ from conformance.files import read_toml
 from conformance.scopes import parse_scope_list
 from conformance.versions import ApiVersion
 
-__all__ = ["ConfigError", "FixtureIds", "Limits", "TargetConfig", "TokenSpec", "load_target_config"]
+__all__ = [
+    "ConfigError",
+    "FixtureIds",
+    "Limits",
+    "TargetConfig",
+    "TokenSpec",
+    "load_target_config",
+    "read_ids",
+    "read_limits",
+]
 
 
 class ConfigError(ValueError):
@@ -85,20 +95,44 @@ def _positive_int(path: Path, key: str, value: Any) -> int:
     return value
 
 
+_BASE_URL_EXAMPLE = '"https://lms.example.edu"'
+
+
 def _base_url(path: Path, value: Any) -> str:
+    where = _where(path, "base_url")
     if not isinstance(value, str):
-        raise ConfigError(f'{_where(path, "base_url")} must be a string like "https://lms.example.edu", got {value!r}')
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{where} must be a string like {_BASE_URL_EXAMPLE}, got {value!r}")
+    if any(char.isspace() or not char.isprintable() for char in value):
+        raise ConfigError(f"{where} must not contain spaces or control characters, got {value!r}")
+    try:
+        parts = urlsplit(value)
+    except ValueError as error:
         raise ConfigError(
-            f'{_where(path, "base_url")} must be an http(s) URL like "https://lms.example.edu", got {value!r}'
+            f"{where} cannot be parsed as a URL ({error}), got {value!r}; expected an http(s) URL like "
+            f"{_BASE_URL_EXAMPLE}"
+        ) from None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{where} must be an http(s) URL like {_BASE_URL_EXAMPLE}, got {value!r}")
+    if not parts.hostname:
+        raise ConfigError(f"{where} has no host name, got {value!r}; expected an http(s) URL like {_BASE_URL_EXAMPLE}")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port is not None and not 1 <= port <= 65535:
+        raise ConfigError(f"{where} port must be a number from 1 to 65535, got {value!r}")
+    if parts.query or parts.fragment or "?" in value or "#" in value:
+        raise ConfigError(f"{where} must not carry a query or fragment, got {value!r}")
+    if "d2l" in parts.path.lower().split("/"):
+        raise ConfigError(
+            f"{where} must be the LMS root (like {_BASE_URL_EXAMPLE}), not a D2L API path: the suite adds "
+            f"/d2l/api/... itself; got {value!r}"
         )
-    if parts.query or parts.fragment:
-        raise ConfigError(f"{_where(path, 'base_url')} must not carry a query or fragment, got {value!r}")
     return value.rstrip("/")
 
 
-def _ids(path: Path, value: Any) -> FixtureIds:
+def read_ids(path: Path, value: Any) -> FixtureIds:
+    """The ``[ids]`` table of ``path`` (a target.toml or a cassette manifest), checked."""
     if not isinstance(value, dict):
         raise ConfigError(f"{path}: [ids] must be a table with {', '.join(_REQUIRED_IDS)}")
     unknown = sorted(value.keys() - _ID_KEYS)
@@ -146,7 +180,12 @@ def _token(path: Path, index: int, entry: Any, environ: Mapping[str, str]) -> To
     return TokenSpec(label, scopes.strip(), secret.strip())
 
 
-def _limits(path: Path, value: Any) -> Limits:
+#: The longest a float-valued limit (a timeout, a Retry-After wait) may be: past it a run just hangs.
+MAX_WAIT_SECONDS = 3600
+
+
+def read_limits(path: Path, value: Any) -> Limits:
+    """The ``[limits]`` table of ``path`` (a target.toml or a cassette manifest), checked."""
     if not isinstance(value, dict):
         raise ConfigError(f"{path}: [limits] must be a table")
     defaults = Limits()
@@ -156,11 +195,22 @@ def _limits(path: Path, value: Any) -> Limits:
         raise ConfigError(f"{path}: [limits] unknown key {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
     parsed: dict[str, Any] = {}
     for key, item in value.items():
-        expected = type(getattr(defaults, key))
+        default = getattr(defaults, key)
+        expected = type(default)
+        if isinstance(item, float) and not math.isfinite(item) and expected is float:
+            raise ConfigError(
+                f"{_where(path, f'[limits] {key}')} must be a finite number, got {item!r}; "
+                f"give a positive number like {default!r}"
+            )
         ok = isinstance(item, int | float) and not isinstance(item, bool) and item > 0
         if not ok or (expected is int and not isinstance(item, int)):
             kind = "a positive integer" if expected is int else "a positive number"
             raise ConfigError(f"{_where(path, f'[limits] {key}')} must be {kind}, got {item!r}")
+        if expected is float and item > MAX_WAIT_SECONDS:
+            raise ConfigError(
+                f"{_where(path, f'[limits] {key}')} is {item!r} seconds; at most {MAX_WAIT_SECONDS} (an hour) "
+                "is allowed"
+            )
         parsed[key] = expected(item)
     return Limits(**parsed)
 
@@ -201,10 +251,10 @@ def load_target_config(path: Path, environ: Mapping[str, str] | None = None) -> 
         families = tuple(chosen)
     return TargetConfig(
         base_url=_base_url(path, data["base_url"]),
-        ids=_ids(path, data["ids"]),
+        ids=read_ids(path, data["ids"]),
         tokens=tokens,
         le_versions=le_versions,
-        limits=_limits(path, data.get("limits", {})),
+        limits=read_limits(path, data.get("limits", {})),
         families=families,
         source=str(path),
     )

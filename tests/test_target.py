@@ -111,6 +111,9 @@ def test_minimal_config_gets_defaults(tmp_path: Path) -> None:
         pytest.param("http://127.0.0.1:8000/", "http://127.0.0.1:8000", id="http-with-port"),
         pytest.param("https://lms.example.edu/prefix/", "https://lms.example.edu/prefix", id="with-path"),
         pytest.param("https://lms.example.edu", "https://lms.example.edu", id="no-slash-unchanged"),
+        pytest.param("http://[::1]:8000/", "http://[::1]:8000", id="ipv6-with-port"),
+        pytest.param("https://lms.example.edu:65535/", "https://lms.example.edu:65535", id="highest-port"),
+        pytest.param("https://lms.example.edu/d2lx/", "https://lms.example.edu/d2lx", id="path-merely-starting-d2l"),
     ],
 )
 def test_base_url_trailing_slash_is_stripped(tmp_path: Path, written: str, loaded: str) -> None:
@@ -199,6 +202,69 @@ BAD_CONFIGS = [
         compose(top='base_url = "https://lms.example.edu/#top"\n'),
         ("base_url", "must not carry a query or fragment", "#top"),
         id="base_url-with-fragment",
+    ),
+    pytest.param(
+        compose(top='base_url = "https://lms.example.edu?"\n'),
+        ("base_url", "must not carry a query or fragment", "'https://lms.example.edu?'"),
+        id="base_url-with-empty-query",
+    ),
+    pytest.param(
+        compose(top='base_url = "http://[::1"\n'),
+        ("base_url", "cannot be parsed as a URL", "Invalid IPv6 URL", "'http://[::1'", "https://lms.example.edu"),
+        id="base_url-unclosed-ipv6-bracket",
+    ),
+    pytest.param(
+        compose(top='base_url = "http://[]"\n'),
+        ("base_url", "cannot be parsed as a URL", "'http://[]'"),
+        id="base_url-empty-ipv6-brackets",
+    ),
+    pytest.param(
+        compose(top='base_url = "http://:8000"\n'),
+        ("base_url", "has no host name", "'http://:8000'", "https://lms.example.edu"),
+        id="base_url-port-but-no-host",
+    ),
+    pytest.param(
+        compose(top='base_url = "https://user@"\n'),
+        ("base_url", "has no host name", "'https://user@'"),
+        id="base_url-userinfo-but-no-host",
+    ),
+    pytest.param(
+        compose(top='base_url = "http:///d2l"\n'),
+        ("base_url", "must be an http(s) URL", "'http:///d2l'"),
+        id="base_url-empty-authority",
+    ),
+    pytest.param(
+        compose(top='base_url = "http://127.0.0.1:99999"\n'),
+        ("base_url", "port must be a number from 1 to 65535", "'http://127.0.0.1:99999'"),
+        id="base_url-port-too-large",
+    ),
+    pytest.param(
+        compose(top='base_url = "http://127.0.0.1:0"\n'),
+        ("base_url", "port must be a number from 1 to 65535", "'http://127.0.0.1:0'"),
+        id="base_url-port-zero",
+    ),
+    pytest.param(
+        compose(top='base_url = "http://127.0.0.1:80a"\n'),
+        ("base_url", "port must be a number from 1 to 65535", "'http://127.0.0.1:80a'"),
+        id="base_url-port-not-a-number",
+    ),
+    pytest.param(
+        compose(top='base_url = "https://lms.example.edu /"\n'),
+        ("base_url", "must not contain spaces or control characters", "'https://lms.example.edu /'"),
+        id="base_url-with-space",
+    ),
+    pytest.param(
+        compose(top='base_url = "https://lms.example.edu\\n"\n'),
+        ("base_url", "must not contain spaces or control characters", "'https://lms.example.edu\\n'"),
+        id="base_url-with-newline",
+    ),
+    *(
+        pytest.param(
+            compose(top=f'base_url = "https://lms.example.edu{suffix}"\n'),
+            ("base_url", "must be the LMS root", "https://lms.example.edu", "adds /d2l/api/... itself", suffix),
+            id=f"base_url-d2l-path-{suffix}",
+        )
+        for suffix in ("/d2l", "/d2l/", "/d2l/api", "/d2l/api/", "/d2l/api/le/1.70", "/prefix/D2L/api")
     ),
     # [ids].
     pytest.param(
@@ -404,6 +470,30 @@ BAD_CONFIGS = [
         compose(tail="\n[limits]\nexamples_per_property = true\n"),
         ("[limits] examples_per_property", "must be a positive integer", "got True"),
         id="limits-boolean",
+    ),
+    *(
+        pytest.param(
+            compose(tail=f"\n[limits]\n{key} = {number}\n"),
+            (f"[limits] {key}", "must be a finite number", f"got {number.lstrip('+')}", "positive number like"),
+            id=f"limits-{key}-{number}",
+        )
+        for key in ("request_timeout", "max_retry_wait")
+        for number in ("inf", "+inf", "-inf", "nan")
+    ),
+    pytest.param(
+        compose(tail="\n[limits]\nmax_requests = inf\n"),
+        ("[limits] max_requests", "must be a positive integer", "got inf"),
+        id="limits-inf-for-integer",
+    ),
+    pytest.param(
+        compose(tail="\n[limits]\nmax_requests = 0\n"),
+        ("[limits] max_requests", "must be a positive integer", "got 0"),
+        id="limits-max_requests-zero",
+    ),
+    pytest.param(
+        compose(tail="\n[limits]\nmax_retry_wait = 1e10\n"),
+        ("[limits] max_retry_wait", "is 10000000000.0 seconds", "at most 3600"),
+        id="limits-max_retry_wait-past-an-hour",
     ),
 ]
 
