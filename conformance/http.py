@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from vcr.errors import CannotOverwriteExistingCassetteException
+from vcr.errors import CannotOverwriteExistingCassetteException, UnhandledHTTPRequestError
 
 from conformance.results import Evidence
 from conformance.target import Limits, TokenSpec
@@ -102,6 +102,8 @@ class IpsisClient:
     throttled_count: int = 0
     exchanges: list[Exchange] = field(default_factory=list)
     throttle_events: list[tuple[str, bool]] = field(default_factory=list)  # (request line, had Retry-After)
+    #: Every token a request carried, in order, since the caller last cleared it (a result names its tokens).
+    tokens_used: list[TokenSpec] = field(default_factory=list)
     _client: httpx.Client | None = None
 
     def __post_init__(self) -> None:
@@ -131,6 +133,7 @@ class IpsisClient:
         headers = {"Accept": "application/json"}
         if token is not None:
             headers["Authorization"] = f"Bearer {token.secret}"
+            self.tokens_used.append(token)
         body = content if content is not None else (json.dumps(json_body) if json_body is not None else None)
         if body is not None:
             headers["Content-Type"] = "application/json"
@@ -141,7 +144,7 @@ class IpsisClient:
             self.request_count += 1
             try:
                 response = self._client.request(method, path, headers=headers, content=body)
-            except CannotOverwriteExistingCassetteException as error:
+            except (CannotOverwriteExistingCassetteException, UnhandledHTTPRequestError) as error:
                 first_line = str(error).splitlines()[0] if str(error) else ""
                 raise UnrecordedRequestError(
                     f"{method} {self.redact(path)} is not in the cassette {first_line}"

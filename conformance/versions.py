@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import total_ordering
 
@@ -96,7 +97,8 @@ class Lifecycle:
     def range_for(self, status: Status) -> LifecycleRange | None:
         return next((r for r in self.ranges if r.status is status), None)
 
-    def served_versions(self, latest: ApiVersion) -> list[ApiVersion]:
-        """Every version of ``latest``'s major that the route serves, oldest first."""
-        candidates = (ApiVersion(latest.major, minor) for minor in range(latest.minor + 1))
-        return [v for v in candidates if self.status(v, latest).served]
+    def served_versions(self, latest: ApiVersion, also: Iterable[ApiVersion] = ()) -> list[ApiVersion]:
+        """Every version of ``latest``'s major that the route serves, and those of ``also`` (e.g. listed
+        versions of an earlier major, whose last minor no rule gives), oldest first."""
+        candidates = {*(ApiVersion(latest.major, minor) for minor in range(latest.minor + 1)), *also}
+        return sorted(v for v in candidates if self.status(v, latest).served)

@@ -31,6 +31,7 @@ SCOPES = dict(DEFAULT_TOKEN_PROFILES)
 AUDIT_REQUIREMENTS = {
     "status.no-server-error",
     "status.documented",
+    "status.documented.same-set",
     "status.content-type-json",
     "rate.headers",
     "rate.retry-after",

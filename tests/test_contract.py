@@ -85,6 +85,7 @@ def test_every_referenced_requirement_exists_and_every_requirement_is_used() -> 
         "version.route-served-are-listed",
         "version.deprecation-headers",
         "status.documented",
+        "status.documented.same-set",
         "status.no-server-error",
         "status.content-type-json",
         "status.foreign-org-unit-not-served",

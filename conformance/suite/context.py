@@ -103,21 +103,35 @@ class SuiteContext:
     def discover(self) -> None:
         """Versions, and which tokens work; raises InconclusiveError when the target cannot be judged."""
         try:
-            answer = self.client.request("GET", "/d2l/api/versions/")
+            self._discover()
         except httpx.TransportError as error:
             raise InconclusiveError(f"target unreachable: {self.target.base_url} ({error})") from None
+        except httpx.HTTPError as error:
+            raise InconclusiveError(f"the target broke off a discovery request: {error}") from None
         except ThrottledError as error:
             raise InconclusiveError(f"every request throttled: {error}") from None
+        except BudgetExhaustedError as error:
+            raise InconclusiveError(f"the request budget ran out during discovery: {error}") from None
+
+    def _discover(self) -> None:
+        answer = self.client.request("GET", "/d2l/api/versions/")
         products = answer.json_or_none() if answer.status == 200 else None
-        le = next((p for p in products or [] if isinstance(p, dict) and p.get("ProductCode") == "le"), None)
-        lp = next((p for p in products or [] if isinstance(p, dict) and p.get("ProductCode") == "lp"), None)
+        entries = [p for p in products if isinstance(p, dict)] if isinstance(products, list) else []
+        le = next((p for p in entries if p.get("ProductCode") == "le"), None)
+        lp = next((p for p in entries if p.get("ProductCode") == "lp"), None)
         if le is None:
             raise InconclusiveError(
                 f"GET /d2l/api/versions/ answered {answer.status} without an LE entry: is {self.target.base_url} "
                 "a Brightspace LMS?"
             )
         self.latest = ApiVersion.try_parse(str(le.get("LatestVersion", "")))
-        self.listed = sorted(v for v in map(ApiVersion.try_parse, map(str, le.get("SupportedVersions", []))) if v)
+        supported = le.get("SupportedVersions")
+        if not isinstance(supported, list):
+            raise InconclusiveError(
+                f"GET /d2l/api/versions/ answered an LE entry whose SupportedVersions is {json.dumps(supported)[:80]}, "
+                "not a list of versions: the target's version discovery cannot be read"
+            )
+        self.listed = sorted(v for v in map(ApiVersion.try_parse, map(str, supported)) if v)
         if self.latest is None:
             self.latest = max(self.listed) if self.listed else None
         if self.latest is None:
@@ -204,6 +218,8 @@ class SuiteContext:
         key = (path, token.label if token else "")
         if key not in self._get_cache:
             self._get_cache[key] = self.client.request("GET", path, token)
+        elif token is not None:
+            self.client.tokens_used.append(token)  # a cached answer still judges this token's request
         return self._get_cache[key]
 
     def put(self, path: str, token: TokenSpec | None, body: Any = None, content: str | None = None) -> Exchange:
@@ -288,7 +304,9 @@ class SuiteContext:
             raise CheckNotTested(f"{version} is not served by the target; see the version.* results")
 
     def served(self, version: ApiVersion) -> bool:
-        answer = self.get(self.grade_object_path(version), self.route_token.get("getGradeObjectIpsis"))
+        """Whether ``version`` serves the grade object; not tested without a token allowed to read it
+        (a 401 or 403 says nothing about the version)."""
+        answer = self.get(self.grade_object_path(version), self.token_for("getGradeObjectIpsis"))
         return answer.status == 200
 
     @property
@@ -314,6 +332,7 @@ class SuiteContext:
 
     def run_case(self, case: Case) -> CaseResult:
         requirement = self.contract.requirement(case.requirement)
+        self.client.tokens_used.clear()
         try:
             observed = case.run(self)
             outcome, message, evidence = observed.outcome, observed.message, observed.evidence
@@ -334,6 +353,9 @@ class SuiteContext:
             self.suite_errors.append(f"{case.case_id}: {type(error).__name__}: {error}")
             outcome, message, evidence = Outcome.NOT_TESTED, f"suite error: {type(error).__name__}: {error}", []
         token = self.token_named(case.token).describe() if case.token and case.token in self.labels() else case.token
+        if case.token is None and self.client.tokens_used:
+            # The case used the route's working token(s); name them, never their values.
+            token = "; ".join(dict.fromkeys(t.describe() for t in self.client.tokens_used))
         result = CaseResult(
             requirement=requirement.id,
             level=requirement.level.value,
@@ -375,7 +397,7 @@ class SuiteContext:
                 check = request("GET", path, reader)
                 ok = answer.status == 200 and check.json_or_none() == original
                 message = "" if ok else f"PUT answered {answer.status}; GET answered {check.status} {check.text[:200]}"
-            except (httpx.HTTPError, ThrottledError, UnrecordedRequestError) as error:
+            except (httpx.HTTPError, ThrottledError) as error:  # UnrecordedRequestError: a stale replay, raised
                 ok, message = False, f"could not restore: {error}"
             restored.append(RestoredItem(str(resource), str(version), original, ok, self.redact(message)))
         if self.report_dir is not None and restored and all(item.restored for item in restored):

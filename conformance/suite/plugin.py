@@ -23,11 +23,13 @@ from conformance.embedded import EmbeddedOptions, embedded_target
 from conformance.http import UnrecordedRequestError
 from conformance.recording import (
     CassetteError,
+    Recording,
     check_replayable,
     manifest_for,
     read_manifest,
     recording,
     replaying,
+    stale,
     target_from_manifest,
 )
 from conformance.reference import UnknownFaultError, resolve_faults
@@ -53,6 +55,7 @@ class SuiteSession:
     stack: contextlib.ExitStack
     cases: list[Case] = field(default_factory=list)
     results: RunResults | None = None
+    recording: Recording | None = None
     provenance: dict[str, Any] = field(default_factory=dict)
 
 
@@ -107,11 +110,12 @@ def _open_session(config: pytest.Config, stack: contextlib.ExitStack) -> SuiteSe
         if seed is not None and seed != manifest.seed:
             raise ConfigError(f"--seed {seed} differs from the recording's seed {manifest.seed}; drop --seed to replay")
         seed = manifest.seed
-        target = target_from_manifest(manifest)
+        _select_as_recorded(config, manifest.selection)
+        target = target_from_manifest(manifest, folder)
         kind, faults = manifest.kind, tuple(manifest.faults)
         provenance = {"mode": "replay", "folder": str(folder), "recorded_at": manifest.recorded_at,
                       "recorded_base_url": manifest.base_url, "host_scrubbed": manifest.host_scrubbed}  # fmt: skip
-        stack.enter_context(replaying(folder, manifest))
+        stack.enter_context(replaying(folder, manifest, target.tokens))
         sleep = _no_sleep  # a replayed 429 needs no waiting
     elif config_path:
         target = load_target_config(Path(config_path))
@@ -130,11 +134,13 @@ def _open_session(config: pytest.Config, stack: contextlib.ExitStack) -> SuiteSe
     if record:
         folder = Path(record)
         scrub_host = bool(config.getoption("ipsis_scrub_host"))
-        stack.enter_context(recording(folder, [t.secret for t in target.tokens], target.base_url, scrub_host))
+        recording_in_progress = stack.enter_context(recording(folder, target.tokens, target.base_url, scrub_host))
         provenance = {"mode": "record", "folder": str(folder), "host_scrubbed": scrub_host}
     ctx = stack.enter_context(open_context(target, seed=seed, report_dir=report_dir, kind=kind, faults=faults,
                                            sleep=sleep))  # fmt: skip
     session = SuiteSession(ctx, stack, provenance=provenance)
+    if record:
+        session.recording = recording_in_progress
     if not ctx.inconclusive_reason:
         session.cases = ctx.plan()
     return session
@@ -142,6 +148,24 @@ def _open_session(config: pytest.Config, stack: contextlib.ExitStack) -> SuiteSe
 
 def _no_sleep(seconds: float) -> None:
     return None
+
+
+#: pytest's selection options a recording keeps, so that its replay runs the same cases.
+SELECTION_OPTIONS = {"keyword": "-k", "markexpr": "-m"}
+
+
+def _selection(config: pytest.Config) -> dict[str, str]:
+    return {name: value for name in SELECTION_OPTIONS if (value := getattr(config.option, name, ""))}
+
+
+def _select_as_recorded(config: pytest.Config, recorded: dict[str, str]) -> None:
+    """A replay runs the recorded cases: the recording's -k / -m, and no other."""
+    given = _selection(config)
+    if given and given != recorded:
+        shown = " ".join(f"{SELECTION_OPTIONS[k]} {v!r}" for k, v in recorded.items()) or "no -k or -m"
+        raise ConfigError(f"a replay runs the cases that were recorded ({shown}); drop -k and -m to replay")
+    for name, value in recorded.items():
+        setattr(config.option, name, value)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -173,16 +197,17 @@ def ipsis_context(request: pytest.FixtureRequest) -> SuiteContext:
     return request.config.stash[SESSION_KEY].ctx
 
 
-def run_case_as_test(ctx: SuiteContext, case: Case) -> None:
+def stale_message(error: Exception, folder: str) -> str:
+    return str(stale(Path(folder), error))
+
+
+def run_case_as_test(ctx: SuiteContext, case: Case, config: pytest.Config) -> None:
     try:
         result = ctx.run_case(case)
     except UnrecordedRequestError as error:
         ctx.stale_cassette = str(error)
-        pytest.exit(
-            f"stale cassette: {error}. The spec, the suite or the seed changed since it was recorded; re-record "
-            "with: ipsis-conformance run --record DIR",
-            returncode=EXIT_STALE,
-        )
+        folder = config.stash[SESSION_KEY].provenance.get("folder", "DIR")
+        pytest.exit(stale_message(error, folder), returncode=EXIT_STALE)
     if result.outcome is Outcome.FAIL:
         pytest.fail(f"[{result.level}] {result.requirement}: {result.message}", pytrace=False)
     if result.outcome is Outcome.NOT_TESTED:
@@ -196,15 +221,33 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
     if interrupted and not suite.ctx.inconclusive_reason:
         suite.ctx.inconclusive_reason = "interrupted before every case ran"
+    selected = len(getattr(session, "items", []))
+    must_failed = any(r.outcome is Outcome.FAIL and r.level == "MUST" for r in suite.ctx.results)
+    if not suite.ctx.inconclusive_reason and not suite.ctx.stale_cassette:
+        if suite.cases and selected == 0:
+            suite.ctx.inconclusive_reason = "no case was selected (-k / -m matched none of the suite's cases)"
+        elif session.shouldfail and len(suite.ctx.results) < selected and not must_failed:
+            # -x stopped the run: what did not run was not judged, so a partial run cannot be conformant.
+            ran = len(suite.ctx.results)
+            suite.ctx.inconclusive_reason = f"stopped at the first failure (-x) after {ran} of {selected} cases"
     if exitstatus == pytest.ExitCode.USAGE_ERROR or suite.ctx.stale_cassette:
         return  # no verdict: nothing to restore against a cassette, and nothing judged worth writing
-    restored = suite.ctx.restore()
+    try:
+        restored = suite.ctx.restore()
+    except UnrecordedRequestError as error:  # a replay whose restoring the recording did not see: stale too
+        suite.ctx.stale_cassette = str(error)
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(stale_message(error, suite.provenance.get("folder", "DIR")), red=True)
+        session.exitstatus = EXIT_STALE
+        return
     suite.results = suite.ctx.finish(restored, interrupted, suite.provenance)
-    if suite.provenance.get("mode") == "record":
+    if suite.recording is not None:
         scrub_host = bool(suite.provenance.get("host_scrubbed"))
-        manifest = manifest_for(suite.ctx.target, suite.results, scrub_host=scrub_host, kind=suite.ctx.kind,
-                                faults=suite.ctx.faults)  # fmt: skip
-        manifest.write(Path(suite.provenance["folder"]))
+        # Written beside the cassette once VCR.py has saved it (the manifest carries its sha256).
+        suite.recording.manifest = manifest_for(suite.ctx.target, suite.results, scrub_host=scrub_host,
+                                                kind=suite.ctx.kind, faults=suite.ctx.faults,
+                                                selection=_selection(session.config))  # fmt: skip
     if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):
         session.exitstatus = suite.results.verdict.exit_code
 

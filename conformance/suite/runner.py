@@ -13,6 +13,7 @@ import httpx
 from conformance.http import IpsisClient, Redactor
 from conformance.results import RunResults
 from conformance.suite.context import InconclusiveError, SuiteContext
+from conformance.suite.determinism import seed_only_generation
 from conformance.target import TargetConfig
 
 __all__ = ["new_seed", "open_context", "run_suite"]
@@ -43,7 +44,8 @@ def open_context(
             ctx.discover()
         except InconclusiveError as error:
             ctx.inconclusive_reason = str(error)
-        yield ctx
+        with seed_only_generation():
+            yield ctx
     finally:
         client.close()
 

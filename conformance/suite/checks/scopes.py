@@ -22,6 +22,8 @@ SCOPE_REQUIREMENT = {
     "postIpsisSignedUrl": "scope.batch-upload",
 }
 PROBE_FILE_NAME = "D2LStdCSV-20240101000000.zip"
+#: What D2L's 403 for a missing scope says (d2l-facts.md), lower-cased.
+INSUFFICIENT_SCOPE = "insufficient scope"
 
 
 def call(ctx: SuiteContext, operation_id: str, token: TokenSpec | None) -> Exchange:
@@ -44,6 +46,13 @@ def _granted(ctx: SuiteContext, operation_id: str, label: str) -> Observed:
     token = ctx.token_named(label)
     _usable(ctx, token)
     answer = ctx.once(("scope-call", operation_id, label), lambda: call(ctx, operation_id, token))
+    if answer.status == 403 and INSUFFICIENT_SCOPE not in answer.text.lower():
+        # d2l-facts.md: a 403 is also "No permission to manage grades", a role permission of the token's user.
+        raise CheckNotTested(
+            f'403 without "Insufficient scope" for {token.describe()}: the token\'s user may lack a permission '
+            "(not a scope matter); give a token of a user allowed to manage grades",
+            ctx.evidence(answer),
+        )
     if answer.status in (401, 403):
         scope = ctx.contract.operations[operation_id].scope
         raise CheckFailed(

@@ -66,7 +66,8 @@ def plan_signed_url(ctx: SuiteContext) -> Iterator[Case]:
     yield Case("signed-url.https", partial(_absolute, https=True), version, route=ROUTE)
     bad: list[tuple[str, Any, str | None, str]] = [
         ("field.FileNameData.FileName", {}, None, "a body without FileName"),
-        ("field.FileNameData.FileName", {"FileName": 123}, None, "a number as FileName"),
+        # Not 123: a lenient JSON reader may coerce a number to a string; no reader makes a string of a list.
+        ("field.FileNameData.FileName", {"FileName": ["D2LStdCSV-20240101000000.zip"]}, None, "a list as FileName"),
         ("field.FileNameData.FileName", {"FileName": None}, None, "FileName null"),
         ("field.FileNameData.FileName.non-empty", {"FileName": ""}, None, "an empty FileName"),
     ]

@@ -1,11 +1,11 @@
 """Schemathesis sweep: generated positive and negative requests for every IPSIS operation that takes
 a body, at every version tested, on that version's view of the spec, checked with schemathesis' own
-response checks (status documented, Content-Type, body schema, no 5xx).
+response checks (Content-Type, body schema); the statuses they got are judged by the audits.
 
 Only what holds for any server is judged here: whether a generated body is accepted depends on
 lenient parsing and on ids that exist, which the property tests judge with safe values. So a
-negative case answered 200 is not a failure here; an undocumented status, a 5xx, or a 200 whose
-block breaks the version's schema is.
+negative case answered 200 is not a failure here; a 200 whose block breaks the version's schema, or
+an answer with the wrong Content-Type, is (an undocumented status or a 5xx fails the audits).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
-    status_code_conformance,
 )
 
 from conformance.contract import version_view
@@ -39,7 +38,10 @@ RESPONSE_BLOCK_REQUIREMENT = {
     "putGradeCategoryIpsis": "block.GradeCategoryInfo",
     "postIpsisSignedUrl": "block.SignedUrlData",
 }
-CHECKS = [status_code_conformance, content_type_conformance, response_schema_conformance]
+#: Status codes are not judged here: the audits judge every answer of the run, generated ones included
+#: (status.no-server-error, and status.documented on the one route whose list the page kept; the others'
+#: list is a reading, status.documented.same-set, SHOULD), so a sweep never fails a MUST on a reading.
+CHECKS = [content_type_conformance, response_schema_conformance]
 
 
 def relax_inferred(view: dict[str, Any]) -> dict[str, Any]:
