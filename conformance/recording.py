@@ -1,18 +1,22 @@
 """Recording a run to VCR.py cassettes and replaying it offline.
 
-Recording scrubs every secret before anything is written: Authorization and cookies, every token
-value wherever it appears, signed-URL signatures and credentials, optionally the host. Replay
-serves only what the cassette holds: a request it does not hold never goes out, it is a
-:class:`StaleCassetteError` (exit 2) that says how to re-record.
+Recording scrubs every secret before anything is written: cookies, every token value wherever it
+appears (an Authorization header keeps only the token's label, so replay still tells tokens apart),
+signed-URL signatures and credentials, optionally the host. Replay serves only what the cassette
+holds, with every socket blocked: a request it does not hold never goes out, it is a
+:class:`StaleCassetteError` (exit 2) that says how to re-record. The manifest carries the cassette's
+sha256 and the generators' versions, so a hand-edited cassette or another Hypothesis is refused up
+front, before anything runs. Cassettes are read and written with PyYAML's safe loader and dumper.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,12 +24,14 @@ from urllib.parse import urlsplit
 
 import vcr
 import yaml
+from pytest_recording.network import blocking_context
 from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.record_mode import RecordMode
 
 from conformance.http import Redactor
 from conformance.results import RunResults
-from conformance.target import FixtureIds, Limits, TargetConfig, TokenSpec
+from conformance.suite.determinism import generator_versions
+from conformance.target import ConfigError, TargetConfig, TokenSpec, read_ids, read_limits
 from conformance.versions import ApiVersion
 
 __all__ = [
@@ -33,6 +39,7 @@ __all__ = [
     "MANIFEST_FILE",
     "CassetteError",
     "Manifest",
+    "Recording",
     "StaleCassetteError",
     "check_replayable",
     "manifest_for",
@@ -44,11 +51,16 @@ __all__ = [
 
 CASSETTE_FILE = "ipsis.yaml"
 MANIFEST_FILE = "manifest.json"
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2
 SCRUBBED_HOST = "lms.invalid"
-SCRUBBED_HEADERS = ("authorization", "cookie", "set-cookie", "proxy-authorization", "x-csrf-token")
-#: What a replayed request must match: everything the suite decides, bodies included.
-MATCH_ON = ("method", "scheme", "host", "port", "path", "query", "body")
+SCRUBBED_HEADERS = ("cookie", "set-cookie", "proxy-authorization", "x-csrf-token")
+#: What a replayed request must match: everything the suite decides (method, URL, body, token), in one
+#: matcher: VCR.py compares each request with every recorded one, and its stock matchers parse JSON bodies.
+MATCH_ON = ("ipsis_request",)
+SERIALIZER = "safe-yaml"
+#: The stand-in value of a replayed token (the real one was never written).
+REPLAYED_TOKEN = "replayed-token-{label}"
+_SCRUBBED_CREDENTIAL = re.compile(r"\[token:[^\]]+\]|\[REDACTED\]")
 
 
 class CassetteError(ValueError):
@@ -76,9 +88,53 @@ class Manifest:
     faults: list[str]
     configured_le_versions: list[str] | None
     families: list[str] | None
+    #: hypothesis and schemathesis versions: another version draws other requests from the same seed.
+    generator: dict[str, str]
+    #: pytest's -k and -m of the recording: a replay runs the same cases.
+    selection: dict[str, str]
+    cassette_sha256: str = ""
 
     def write(self, folder: Path) -> None:
         (folder / MANIFEST_FILE).write_text(json.dumps(asdict(self), indent=2) + "\n", "utf-8")
+
+
+def _is_str_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _is_str_dict(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+
+
+def _is_token_list(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(_is_str_dict(token) and {"label", "scopes"} <= token.keys() for token in value)
+    )
+
+
+#: What each manifest key must hold, and how to say it.
+_MANIFEST_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "format": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
+    "recorded_at": (lambda v: isinstance(v, str), "a string"),
+    "base_url": (lambda v: isinstance(v, str) and v.startswith(("http://", "https://")), "an http(s) URL"),
+    "host_scrubbed": (lambda v: isinstance(v, bool), "true or false"),
+    "suite_version": (lambda v: isinstance(v, str), "a string"),
+    "spec_sha256": (lambda v: isinstance(v, str), "a string"),
+    "seed": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
+    "le_versions": (_is_str_list, "a list of versions"),
+    "tokens": (_is_token_list, "a list of {label, scopes}"),
+    "ids": (lambda v: isinstance(v, dict), "a table of ids"),
+    "limits": (lambda v: isinstance(v, dict), "a table of limits"),
+    "kind": (lambda v: v in ("embedded", "live"), '"embedded" or "live"'),
+    "faults": (_is_str_list, "a list of fault names"),
+    "configured_le_versions": (lambda v: v is None or _is_str_list(v), "null or a list of versions"),
+    "families": (lambda v: v is None or _is_str_list(v), "null or a list of families"),
+    "generator": (_is_str_dict, "a table of library versions"),
+    "selection": (_is_str_dict, "a table of pytest selections"),
+    "cassette_sha256": (lambda v: isinstance(v, str) and len(v) == 64, "a sha256 in hex"),
+}
 
 
 def read_manifest(folder: Path) -> Manifest:
@@ -92,18 +148,62 @@ def read_manifest(folder: Path) -> Manifest:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise CassetteError(f"{path}: not a readable JSON manifest ({error})") from None
     if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT:
-        raise CassetteError(f"{path}: not a manifest of format {MANIFEST_FORMAT}; re-record the cassettes")
-    try:
-        return Manifest(**data)
-    except TypeError as error:
-        raise CassetteError(f"{path}: unexpected or missing manifest keys ({error}); re-record the cassettes") from None
+        kind = data.get("kind") if isinstance(data, dict) else None
+        raise CassetteError(
+            f"{path}: not a manifest of format {MANIFEST_FORMAT} (an older suite wrote it, or it is not a manifest); "
+            f"re-record the cassettes: {_rerecord_command(folder, kind)}"
+        )
+    expected = {f.name for f in fields(Manifest)}
+    unknown, missing = sorted(data.keys() - expected), sorted(expected - data.keys())
+    if unknown or missing:
+        problem = "; ".join(
+            [f"unknown {', '.join(unknown)}"] * bool(unknown) + [f"missing {', '.join(missing)}"] * bool(missing)
+        )
+        raise CassetteError(f"{path}: manifest keys do not fit ({problem}); re-record the cassettes")
+    for key, (is_valid, what) in _MANIFEST_TYPES.items():
+        if not is_valid(data[key]):
+            raise CassetteError(
+                f"{path}: {key} must be {what}, got {json.dumps(data[key])[:80]}: the manifest was edited by hand; "
+                f"re-record the cassettes: {_rerecord_command(folder, data.get('kind'))}"
+            )
+    return Manifest(**data)
 
 
-def check_cassette_file(folder: Path) -> int:
-    """Validate the cassette's YAML (safe loader) and VCR.py shape; return the number of interactions."""
+def _is_headers(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(name, str) and isinstance(values, list) and all(isinstance(v, str) for v in values)
+        for name, values in value.items()
+    )
+
+
+def _interaction_problem(interaction: Any) -> str | None:
+    """What keeps ``interaction`` from being a VCR.py request/response pair VCR.py can play, or None."""
+    if not isinstance(interaction, dict):
+        return "not a table"
+    request, response = interaction.get("request"), interaction.get("response")
+    if not isinstance(request, dict) or not isinstance(response, dict):
+        return "no request and response"
+    if not isinstance(request.get("method"), str) or not isinstance(request.get("uri"), str):
+        return "the request has no method or uri"
+    if not isinstance(request.get("body"), str | bytes | type(None)) or not _is_headers(request.get("headers")):
+        return "the request's body or headers are not VCR.py's"
+    status = response.get("status")
+    if not isinstance(status, dict) or not isinstance(status.get("code"), int) or isinstance(status["code"], bool):
+        return "the response has no status code"
+    if not _is_headers(response.get("headers")):
+        return "the response's headers are not a table of lists of strings"
+    body = response.get("body")
+    if not isinstance(body, dict) or not isinstance(body.get("string"), str | bytes):
+        return "the response has no body string"
+    return None
+
+
+def check_cassette_file(folder: Path, expected_sha256: str | None = None) -> int:
+    """Validate the cassette (safe loader, VCR.py's shape, the manifest's sha256); return its interactions."""
     path = folder / CASSETTE_FILE
     try:
-        data = yaml.safe_load(path.read_text("utf-8"))
+        raw = path.read_bytes()
+        data = yaml.safe_load(raw.decode("utf-8"))
     except FileNotFoundError:
         raise CassetteError(f"{path}: missing; re-record the cassettes") from None
     except (OSError, UnicodeDecodeError) as error:
@@ -113,26 +213,49 @@ def check_cassette_file(folder: Path) -> int:
     if not isinstance(data, dict) or not isinstance(data.get("interactions"), list) or data.get("version") != 1:
         raise CassetteError(f"{path}: not a VCR.py cassette (expected version: 1 and a list of interactions)")
     for index, interaction in enumerate(data["interactions"]):
-        request = interaction.get("request") if isinstance(interaction, dict) else None
-        response = interaction.get("response") if isinstance(interaction, dict) else None
-        ok = (
-            isinstance(request, dict)
-            and isinstance(response, dict)
-            and {"method", "uri"} <= request.keys()
-            and isinstance(response.get("status"), dict)
-            and isinstance(response["status"].get("code"), int)
+        problem = _interaction_problem(interaction)
+        if problem:
+            raise CassetteError(f"{path}: interaction #{index + 1} is not a VCR.py request/response pair ({problem})")
+    if expected_sha256 is not None and hashlib.sha256(raw).hexdigest() != expected_sha256:
+        raise CassetteError(
+            f"{path}: the cassette was edited since it was recorded (its sha256 is not the manifest's "
+            "cassette_sha256): a replay must play exactly what the recording got; re-record the cassettes"
         )
-        if not ok:
-            raise CassetteError(f"{path}: interaction #{index + 1} is not a VCR.py request/response pair")
     return len(data["interactions"])
 
 
-class Scrubber:
-    """Scrubs VCR.py requests and responses in place before they are written."""
+class SafeYamlSerializer:
+    """VCR.py's YAML format, read with PyYAML's safe loader: a cassette can hold no Python object."""
 
-    def __init__(self, secrets: Iterable[str], host: str | None) -> None:
+    @staticmethod
+    def deserialize(cassette_string: str) -> Any:
+        return yaml.safe_load(cassette_string)
+
+    @staticmethod
+    def serialize(cassette_dict: dict[str, Any]) -> str:
+        return yaml.dump(cassette_dict, Dumper=yaml.SafeDumper)
+
+
+def _same_request(r1: Any, r2: Any) -> bool:
+    """VCR.py matcher: the same method, URL (host as scrubbed), body bytes and token (by label, as scrubbed).
+
+    The suite serializes bodies itself (json.dumps), so equal requests have equal bytes.
+    """
+    return bool(
+        r1.method == r2.method
+        and r1.uri == r2.uri
+        and (r1.body or b"") == (r2.body or b"")
+        and r1.headers.get("Authorization") == r2.headers.get("Authorization")
+    )
+
+
+class Scrubber:
+    """Scrubs VCR.py requests and responses in place before they are written (and requests before matching)."""
+
+    def __init__(self, tokens: Iterable[TokenSpec], host: str | None) -> None:
+        self.labels = {token.secret: token.label for token in tokens if token.secret}
         self.redact = Redactor()
-        self.redact.add(secrets)
+        self.redact.add(self.labels)
         self.host = host  # the real host, replaced by SCRUBBED_HOST when given
 
     def text(self, value: str) -> str:
@@ -146,10 +269,20 @@ class Scrubber:
             return self.text(body)
         return body
 
+    def authorization(self, value: str) -> str:
+        """``Bearer [token:LABEL]``: which token, never its value; a value no token has is redacted."""
+        scheme, _, credential = value.partition(" ")
+        if _SCRUBBED_CREDENTIAL.fullmatch(credential):
+            return value  # VCR.py may scrub one request twice (to match it, then to play it)
+        label = self.labels.get(credential.strip())
+        return f"{scheme} [token:{label}]" if label else f"{scheme} [REDACTED]"
+
     def request(self, request: Any) -> Any:
         for name in list(request.headers):
             if name.lower() in SCRUBBED_HEADERS:
                 del request.headers[name]
+            elif name.lower() == "authorization":
+                request.headers[name] = self.authorization(str(request.headers[name]))
             elif isinstance(request.headers[name], str):
                 request.headers[name] = self.text(request.headers[name])
         request.uri = self.text(request.uri)
@@ -169,55 +302,73 @@ class Scrubber:
         return response
 
 
-def _vcr(scrubber: Scrubber, record_mode: RecordMode, match_host: bool) -> vcr.VCR:
-    return vcr.VCR(
+def _vcr(scrubber: Scrubber, record_mode: RecordMode) -> vcr.VCR:
+    recorder = vcr.VCR(
         record_mode=record_mode,
-        match_on=MATCH_ON if match_host else tuple(m for m in MATCH_ON if m not in ("host", "port", "scheme")),
+        serializer=SERIALIZER,
+        match_on=MATCH_ON,
         before_record_request=scrubber.request,
         before_record_response=scrubber.response,
         decode_compressed_response=True,
     )
+    recorder.register_serializer(SERIALIZER, SafeYamlSerializer)
+    recorder.register_matcher("ipsis_request", _same_request)
+    return recorder
+
+
+@dataclass
+class Recording:
+    """A recording in progress; the manifest set on it is written once the cassette is on disk."""
+
+    folder: Path
+    manifest: Manifest | None = field(default=None)
 
 
 @contextmanager
-def recording(folder: Path, secrets: Iterable[str], base_url: str, scrub_host: bool) -> Iterator[None]:
+def recording(folder: Path, tokens: Iterable[TokenSpec], base_url: str, scrub_host: bool) -> Iterator[Recording]:
     """Record every HTTP interaction of the block into ``folder``, scrubbed; overwrites a previous recording."""
     folder.mkdir(parents=True, exist_ok=True)
     cassette = folder / CASSETTE_FILE
     cassette.unlink(missing_ok=True)
+    (folder / MANIFEST_FILE).unlink(missing_ok=True)  # never a manifest beside another run's cassette
     host = urlsplit(base_url).netloc if scrub_host else None
-    scrubber = Scrubber(secrets, host)
-    with _vcr(scrubber, RecordMode.ALL, match_host=not scrub_host).use_cassette(
-        str(cassette), allow_playback_repeats=False
-    ):
-        yield
+    scrubber = Scrubber(tokens, host)
+    current = Recording(folder)
+    with _vcr(scrubber, RecordMode.ALL).use_cassette(str(cassette), allow_playback_repeats=False):
+        yield current
+    if current.manifest is not None and cassette.is_file():
+        sha256 = hashlib.sha256(cassette.read_bytes()).hexdigest()
+        Manifest(**{**asdict(current.manifest), "cassette_sha256": sha256}).write(folder)
 
 
 @contextmanager
-def replaying(folder: Path, manifest: Manifest) -> Iterator[None]:
-    """Serve the block's HTTP from the cassette only; a request it does not hold raises StaleCassetteError."""
-    check_cassette_file(folder)
-    scrubber = Scrubber((), None)
+def replaying(folder: Path, manifest: Manifest, tokens: Iterable[TokenSpec]) -> Iterator[None]:
+    """Serve the block's HTTP from the cassette only, every socket blocked; a request it does not hold
+    raises StaleCassetteError."""
+    check_cassette_file(folder, manifest.cassette_sha256)
+    scrubber = Scrubber(tokens, None)
     cassette = folder / CASSETTE_FILE
     try:
-        with _vcr(scrubber, RecordMode.NONE, match_host=not manifest.host_scrubbed).use_cassette(
-            str(cassette), allow_playback_repeats=False
+        with (
+            blocking_context(),
+            _vcr(scrubber, RecordMode.NONE).use_cassette(str(cassette), allow_playback_repeats=False),
         ):
             yield
     except CannotOverwriteExistingCassetteException as error:
         raise stale(folder, error) from None
 
 
-def stale(folder: Path, error: Exception) -> StaleCassetteError:
-    first_line = str(error).splitlines()[0] if str(error) else "a request the cassette does not hold"
+def _rerecord_command(folder: Path, kind: Any) -> str:
+    command = f"ipsis-conformance run --record {folder}"
+    return command + (" --config TARGET.toml" if kind == "live" else "")
+
+
+def stale(folder: Path, error: Exception, kind: str | None = None) -> StaleCassetteError:
+    first_line = str(error).splitlines()[0].rstrip(".") if str(error) else "a request the cassette does not hold"
     return StaleCassetteError(
         f"{folder}: stale cassette: {first_line}. The spec, the suite or the seed changed since it was recorded; "
-        f"re-record it: ipsis-conformance run --record {folder} (with --config for a live target)"
+        f"re-record it: {_rerecord_command(folder, kind)}"
     )
-
-
-def is_stale_error(error: BaseException) -> bool:
-    return isinstance(error, CannotOverwriteExistingCassetteException)
 
 
 def now() -> str:
@@ -234,27 +385,37 @@ def replay_base_url(manifest: Manifest) -> str:
     return manifest.base_url
 
 
-def target_from_manifest(manifest: Manifest) -> TargetConfig:
+def target_from_manifest(manifest: Manifest, folder: Path) -> TargetConfig:
     """The target as recorded, with stand-in token values (the real ones were never written)."""
+    path = folder / MANIFEST_FILE
     try:
         return TargetConfig(
             base_url=replay_base_url(manifest),
-            ids=FixtureIds(**manifest.ids),  # type: ignore[arg-type]
-            tokens=tuple(TokenSpec(t["label"], t["scopes"], f"replayed-token-{t['label']}") for t in manifest.tokens),
+            ids=read_ids(path, {key: value for key, value in manifest.ids.items() if value is not None}),
+            tokens=tuple(
+                TokenSpec(t["label"], t["scopes"], REPLAYED_TOKEN.format(label=t["label"])) for t in manifest.tokens
+            ),
             le_versions=tuple(ApiVersion.parse(v) for v in manifest.configured_le_versions)
             if manifest.configured_le_versions
             else None,
-            limits=Limits(**manifest.limits),
+            limits=read_limits(path, manifest.limits),
             families=tuple(manifest.families) if manifest.families else None,
             source=f"<replay of {manifest.recorded_at}>",
         )
-    except (TypeError, ValueError, KeyError) as error:
-        raise CassetteError(f"the manifest does not describe a target ({error}); re-record the cassettes") from None
+    except (ConfigError, ValueError) as error:
+        raise CassetteError(f"{error}: the manifest was edited by hand; re-record the cassettes") from None
 
 
 def manifest_for(
-    target: TargetConfig, results: RunResults, *, scrub_host: bool, kind: str, faults: tuple[str, ...]
+    target: TargetConfig,
+    results: RunResults,
+    *,
+    scrub_host: bool,
+    kind: str,
+    faults: tuple[str, ...],
+    selection: dict[str, str],
 ) -> Manifest:
+    """What a replay needs to know of the recorded run (its cassette's sha256 is added once it is saved)."""
     base_url = target.base_url
     if scrub_host:
         base_url = base_url.replace(urlsplit(base_url).netloc, SCRUBBED_HOST)
@@ -274,11 +435,14 @@ def manifest_for(
         faults=list(faults),
         configured_le_versions=[str(v) for v in target.le_versions] if target.le_versions else None,
         families=list(target.families) if target.families else None,
+        generator=generator_versions(),
+        selection=selection,
     )
 
 
 def check_replayable(manifest: Manifest, folder: Path, suite_version: str, spec_sha256: str) -> None:
-    """A recording made by another suite version or from another spec cannot match: say so up front."""
+    """A recording made by another suite, from another spec or with other generators cannot match: say so
+    up front, with what to do."""
     changed = []
     if manifest.suite_version != suite_version:
         changed.append(f"the suite ({manifest.suite_version} then, {suite_version} now)")
@@ -287,6 +451,16 @@ def check_replayable(manifest: Manifest, folder: Path, suite_version: str, spec_
     if changed:
         raise StaleCassetteError(
             f"{folder}: stale cassette: {' and '.join(changed)} changed since it was recorded; "
-            f"re-record it: ipsis-conformance run --record {folder}"
-            + (" (with --config for the live target)" if manifest.kind == "live" else "")
+            f"re-record it: {_rerecord_command(folder, manifest.kind)}"
+        )
+    installed = generator_versions()
+    differ = {name: wanted for name, wanted in manifest.generator.items() if installed.get(name) != wanted}
+    if differ:
+        now_installed = ", ".join(f"{name} {installed.get(name, 'none')}" for name in differ)
+        pins = " ".join(f"'{name}=={wanted}'" for name, wanted in differ.items())
+        raise StaleCassetteError(
+            f"{folder}: recorded with {', '.join(f'{n} {v}' for n, v in differ.items())}, but this install has "
+            f"{now_installed}: another version generates other requests from the same seed, so the cassette "
+            f"cannot match. Install the recording's versions (pip install {pins}) or re-record: "
+            f"{_rerecord_command(folder, manifest.kind)}"
         )

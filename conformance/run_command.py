@@ -52,8 +52,8 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
     if args.scrub_host:
         argv.append("--ipsis-scrub-host")
     if args.replay:
-        # Belt and braces: VCR.py already refuses what the cassette lacks; pytest-recording also blocks sockets.
-        argv += ["--ipsis-replay", str(args.replay), "--block-network"]
+        # VCR.py refuses what the cassette lacks, and every socket is blocked while it plays (recording.replaying).
+        argv += ["--ipsis-replay", str(args.replay)]
     return argv + list(args.pytest_args)
 
 
@@ -66,7 +66,7 @@ def check_arguments(args: argparse.Namespace) -> None:
             raise UsageError(f"{', '.join(given)} cannot change a replayed run (the recording fixed them)")
         try:
             manifest = read_manifest(args.replay)
-            check_cassette_file(args.replay)
+            check_cassette_file(args.replay, manifest.cassette_sha256)
             check_replayable(manifest, args.replay, __version__, load_contract().spec_sha256)
         except CassetteError as error:
             raise UsageError(str(error)) from None
