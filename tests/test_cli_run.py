@@ -255,6 +255,32 @@ def test_keyword_selection_still_catches_the_fault_it_selects(tmp_path: Path) ->
     assert all(item["outcome"] == "fail" for item in results["results"])
 
 
+def test_keyword_matching_no_case_is_inconclusive_and_says_why(tmp_path: Path) -> None:
+    finished = run_cli(tmp_path, "--seed", "1", "--report-dir", "R", "-k", "no-such-requirement")
+    assert finished.code == 3, finished.output
+    results = read_results(tmp_path / "R")
+    assert results["verdict"] == "inconclusive"
+    assert "no case was selected" in results["inconclusive_reason"]
+
+
+def test_exitfirst_on_a_should_failure_is_inconclusive_not_conformant(tmp_path: Path) -> None:
+    """-x stops at a SHOULD failure: what did not run was not judged, so the run cannot be conformant."""
+    finished = run_cli(tmp_path, "--seed", "1", "--report-dir", "R", "-x", "--fault", "drop-deprecated")
+    assert finished.code == 3, finished.output
+    results = read_results(tmp_path / "R")
+    assert results["verdict"] == "inconclusive"
+    assert "stopped at the first failure (-x)" in results["inconclusive_reason"]
+    assert [item["requirement"] for item in failures(results)] == ["version.deprecated-served"]
+
+
+def test_exitfirst_on_a_must_failure_is_non_conformant(tmp_path: Path) -> None:
+    finished = run_cli(tmp_path, "--seed", "1", "--report-dir", "R", "-x", "--fault", "null-end-of-course")
+    assert finished.code == 1, finished.output
+    results = read_results(tmp_path / "R")
+    assert results["verdict"] == "non-conformant"
+    assert [item["level"] for item in failures(results)] == ["MUST"]
+
+
 def test_same_seed_twice_gives_the_same_run(tmp_path: Path, seed_1_run: tuple[Finished, dict[str, Any]]) -> None:
     finished = run_cli(tmp_path, "--seed", "1", "--report-dir", "R")
     assert finished.code == 0, finished.output

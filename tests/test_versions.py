@@ -124,6 +124,13 @@ def test_served_versions_end_at_latest(lifecycle: Lifecycle) -> None:
     assert served[-1] == ApiVersion(1, 70)
 
 
+def test_served_versions_of_a_new_major_include_the_listed_ones_of_the_old(lifecycle: Lifecycle) -> None:
+    """At LatestVersion 2.3 the last 1.x minor is known only from what the target lists."""
+    listed = [ApiVersion(1, 60), ApiVersion(1, 61), ApiVersion(1, 99), ApiVersion(2, 1)]
+    served = lifecycle.served_versions(ApiVersion(2, 3), also=listed)
+    assert served == [ApiVersion(1, 61), ApiVersion(1, 99), *(ApiVersion(2, m) for m in range(4))]
+
+
 def test_deprecated_range(lifecycle: Lifecycle) -> None:
     deprecated = lifecycle.range_for(Status.DEPRECATED)
     assert deprecated is not None

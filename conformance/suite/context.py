@@ -240,7 +240,9 @@ class SuiteContext:
         operation = "getGradeCategoryIpsis" if resource.kind == "grade category" else "getGradeObjectIpsis"
         version = self.latest  # the latest version carries every field
         path = self.path_of(operation, version).replace(f"/{self.target.ids.org_unit}/", f"/{resource.org_unit}/", 1)
+        tokens_of_the_case = list(self.client.tokens_used)
         answer = self.client.request("GET", path, self.route_token.get(operation))
+        self.client.tokens_used[:] = tokens_of_the_case  # the journal's read is the suite's, not the case's
         original = answer.json_or_none()
         if answer.status != 200 or not isinstance(original, dict):
             raise CheckNotTested(
