@@ -5,8 +5,8 @@ appears (an Authorization header keeps only the token's label, so replay still t
 signed-URL signatures and credentials, optionally the host. Replay serves only what the cassette
 holds, with every socket blocked: a request it does not hold never goes out, it is a
 :class:`StaleCassetteError` (exit 2) that says how to re-record. The manifest carries the cassette's
-sha256 and the generators' versions, so a hand-edited cassette or another Hypothesis is refused up
-front, before anything runs. Cassettes are read and written with PyYAML's safe loader and dumper.
+and its own sha256 and the generators' versions, so a hand-edited cassette or manifest, or another
+Hypothesis, is refused up front, before anything runs. Cassettes are read and written with PyYAML's safe loader and dumper.
 """
 
 from __future__ import annotations
@@ -92,10 +92,16 @@ class Manifest:
     generator: dict[str, str]
     #: pytest's -k and -m of the recording: a replay runs the same cases.
     selection: dict[str, str]
-    cassette_sha256: str = ""
+    #: sha256 of the cassette's bytes and of this manifest (less this key): any edit of either shows.
+    recording_sha256: str = ""
 
     def write(self, folder: Path) -> None:
         (folder / MANIFEST_FILE).write_text(json.dumps(asdict(self), indent=2) + "\n", "utf-8")
+
+    def digest(self, cassette: bytes) -> str:
+        """What ``recording_sha256`` must be for this manifest beside ``cassette``."""
+        described = {key: value for key, value in asdict(self).items() if key != "recording_sha256"}
+        return hashlib.sha256(cassette + json.dumps(described, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def _is_str_list(value: Any) -> bool:
@@ -133,7 +139,7 @@ _MANIFEST_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "families": (lambda v: v is None or _is_str_list(v), "null or a list of families"),
     "generator": (_is_str_dict, "a table of library versions"),
     "selection": (_is_str_dict, "a table of pytest selections"),
-    "cassette_sha256": (lambda v: isinstance(v, str) and len(v) == 64, "a sha256 in hex"),
+    "recording_sha256": (lambda v: isinstance(v, str) and len(v) == 64, "a sha256 in hex"),
 }
 
 
@@ -198,8 +204,9 @@ def _interaction_problem(interaction: Any) -> str | None:
     return None
 
 
-def check_cassette_file(folder: Path, expected_sha256: str | None = None) -> int:
-    """Validate the cassette (safe loader, VCR.py's shape, the manifest's sha256); return its interactions."""
+def check_cassette_file(folder: Path, manifest: Manifest | None = None) -> int:
+    """Validate the cassette (safe loader, VCR.py's shape) and, given its manifest, that neither was edited
+    since the recording; return the number of interactions."""
     path = folder / CASSETTE_FILE
     try:
         raw = path.read_bytes()
@@ -215,11 +222,14 @@ def check_cassette_file(folder: Path, expected_sha256: str | None = None) -> int
     for index, interaction in enumerate(data["interactions"]):
         problem = _interaction_problem(interaction)
         if problem:
-            raise CassetteError(f"{path}: interaction #{index + 1} is not a VCR.py request/response pair ({problem})")
-    if expected_sha256 is not None and hashlib.sha256(raw).hexdigest() != expected_sha256:
+            raise CassetteError(
+                f"{path}: interaction #{index + 1} is not a VCR.py request/response pair ({problem}): the cassette "
+                "was edited by hand or damaged; re-record the cassettes"
+            )
+    if manifest is not None and manifest.digest(raw) != manifest.recording_sha256:
         raise CassetteError(
-            f"{path}: the cassette was edited since it was recorded (its sha256 is not the manifest's "
-            "cassette_sha256): a replay must play exactly what the recording got; re-record the cassettes"
+            f"{folder}: the cassette or its manifest was edited since the recording (recording_sha256 differs): a "
+            f"replay must play exactly what the recording got; re-record: {_rerecord_command(folder, manifest.kind)}"
         )
     return len(data["interactions"])
 
@@ -337,15 +347,15 @@ def recording(folder: Path, tokens: Iterable[TokenSpec], base_url: str, scrub_ho
     with _vcr(scrubber, RecordMode.ALL).use_cassette(str(cassette), allow_playback_repeats=False):
         yield current
     if current.manifest is not None and cassette.is_file():
-        sha256 = hashlib.sha256(cassette.read_bytes()).hexdigest()
-        Manifest(**{**asdict(current.manifest), "cassette_sha256": sha256}).write(folder)
+        digest = current.manifest.digest(cassette.read_bytes())
+        Manifest(**{**asdict(current.manifest), "recording_sha256": digest}).write(folder)
 
 
 @contextmanager
 def replaying(folder: Path, manifest: Manifest, tokens: Iterable[TokenSpec]) -> Iterator[None]:
     """Serve the block's HTTP from the cassette only, every socket blocked; a request it does not hold
     raises StaleCassetteError."""
-    check_cassette_file(folder, manifest.cassette_sha256)
+    check_cassette_file(folder, manifest)
     scrubber = Scrubber(tokens, None)
     cassette = folder / CASSETTE_FILE
     try:

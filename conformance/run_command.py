@@ -8,7 +8,13 @@ from pathlib import Path
 from conformance import __version__
 from conformance.cli import EXIT_USAGE, UsageError
 from conformance.contract import load_contract
-from conformance.recording import CassetteError, check_cassette_file, check_replayable, read_manifest
+from conformance.recording import (
+    CassetteError,
+    check_cassette_file,
+    check_replayable,
+    read_manifest,
+    target_from_manifest,
+)
 from conformance.reference import UnknownFaultError, resolve_faults
 from conformance.results import RunResults
 from conformance.target import ConfigError, load_target_config
@@ -66,8 +72,9 @@ def check_arguments(args: argparse.Namespace) -> None:
             raise UsageError(f"{', '.join(given)} cannot change a replayed run (the recording fixed them)")
         try:
             manifest = read_manifest(args.replay)
-            check_cassette_file(args.replay, manifest.cassette_sha256)
             check_replayable(manifest, args.replay, __version__, load_contract().spec_sha256)
+            target_from_manifest(manifest, args.replay)  # its ids and limits, checked as a target.toml's
+            check_cassette_file(args.replay, manifest)
         except CassetteError as error:
             raise UsageError(str(error)) from None
     if args.scrub_host and not args.record:
