@@ -4,9 +4,10 @@ Recording scrubs every secret before anything is written: cookies, every token v
 appears (an Authorization header keeps only the token's label, so replay still tells tokens apart),
 signed-URL signatures and credentials, optionally the host. Replay serves only what the cassette
 holds, with every socket blocked: a request it does not hold never goes out, it is a
-:class:`StaleCassetteError` (exit 2) that says how to re-record. The manifest carries the cassette's
-and its own sha256 and the generators' versions, so a hand-edited cassette or manifest, or another
-Hypothesis, is refused up front, before anything runs. Cassettes are read and written with PyYAML's safe loader and dumper.
+:class:`StaleCassetteError` (exit 2) that says how to re-record. The manifest carries a sha256 of
+the cassette and of itself, and the generators' versions, so a hand-edited cassette or manifest, or
+another Hypothesis, is refused up front, before anything runs. Cassettes are read and written with
+PyYAML's safe loader and dumper.
 """
 
 from __future__ import annotations
