@@ -27,12 +27,3 @@ record() {  # record FOLDER EXPECTED_EXIT [run options...]
 record reference 0
 record reference-null-end-of-course 1 --fault null-end-of-course
 
-# A seed draws the same requests only with the same hypothesis and schemathesis: pin those the cassettes were
-# recorded with, for the tests that replay them (tox.ini reads this file as pip constraints).
-python - > cassettes/constraints.txt <<'PY'
-from conformance.suite.determinism import generator_versions
-print("# Written by cassettes/rerecord.sh: the generators the shipped cassettes were recorded with.")
-for name, version in generator_versions().items():
-    print(f"{name}=={version}")
-PY
-echo "wrote cassettes/constraints.txt"

@@ -37,6 +37,7 @@ from conformance.versions import ApiVersion
 
 __all__ = [
     "CASSETTE_FILE",
+    "CONSTRAINTS_FILE",
     "MANIFEST_FILE",
     "CassetteError",
     "Manifest",
@@ -52,6 +53,8 @@ __all__ = [
 
 CASSETTE_FILE = "ipsis.yaml"
 MANIFEST_FILE = "manifest.json"
+#: pip constraints naming the generators the recording used: ``pip install -c DIR/constraints.txt ...``.
+CONSTRAINTS_FILE = "constraints.txt"
 MANIFEST_FORMAT = 2
 SCRUBBED_HOST = "lms.invalid"
 SCRUBBED_HEADERS = ("cookie", "set-cookie", "proxy-authorization", "x-csrf-token")
@@ -350,6 +353,12 @@ def recording(folder: Path, tokens: Iterable[TokenSpec], base_url: str, scrub_ho
     if current.manifest is not None and cassette.is_file():
         digest = current.manifest.digest(cassette.read_bytes())
         Manifest(**{**asdict(current.manifest), "recording_sha256": digest}).write(folder)
+        pins = "".join(f"{name}=={version}\n" for name, version in current.manifest.generator.items())
+        (folder / CONSTRAINTS_FILE).write_text(
+            "# The generators this recording was made with: a replay needs the same (pip install -c THIS_FILE ...).\n"
+            + pins,
+            "utf-8",
+        )
 
 
 @contextmanager
@@ -472,6 +481,7 @@ def check_replayable(manifest: Manifest, folder: Path, suite_version: str, spec_
         raise StaleCassetteError(
             f"{folder}: recorded with {', '.join(f'{n} {v}' for n, v in differ.items())}, but this install has "
             f"{now_installed}: another version generates other requests from the same seed, so the cassette "
-            f"cannot match. Install the recording's versions (pip install {pins}) or re-record: "
+            f"cannot match. Install the recording's versions (pip install {pins}, or pip install -c "
+            f"{folder / CONSTRAINTS_FILE}) or re-record: "
             f"{_rerecord_command(folder, manifest.kind)}"
         )

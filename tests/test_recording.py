@@ -205,6 +205,16 @@ def test_shipped_null_end_of_course_cassette_replays_non_conformant_offline(
     assert "fail" in outcomes, outcomes
 
 
+@pytest.mark.parametrize("name", ["reference", "reference-null-end-of-course"])
+def test_shipped_cassettes_pin_the_generators_they_were_recorded_with(name: str) -> None:
+    """tox.ini installs with cassettes/reference/constraints.txt, so the shipped cassettes replay in CI."""
+    manifest = json.loads((CASSETTES / name / MANIFEST_FILE).read_text("utf-8"))
+    pins = [line for line in (CASSETTES / name / "constraints.txt").read_text("utf-8").splitlines()
+            if line and not line.startswith("#")]  # fmt: skip
+    assert pins == [f"{library}=={version}" for library, version in manifest["generator"].items()]
+    assert "-c{toxinidir}/cassettes/reference/constraints.txt" in (CASSETTES.parent / "tox.ini").read_text("utf-8")
+
+
 def test_a_suite_that_changed_since_the_recording_makes_the_replay_stale(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], no_network: list[object], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -227,6 +237,14 @@ def test_a_suite_that_changed_since_the_recording_makes_the_replay_stale(
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Recorded:
     """The embedded, faithful reference LMS recorded with seed 11 (shared: copy before editing)."""
     return record(tmp_path_factory.mktemp("recorded"), "DIR", "--seed", RECORD_SEED)
+
+
+def test_a_recording_names_its_generators_as_pip_constraints(recorded: Recorded) -> None:
+    manifest = json.loads((recorded.folder / MANIFEST_FILE).read_text("utf-8"))
+    constraints = (recorded.folder / "constraints.txt").read_text("utf-8")
+    assert set(manifest["generator"]) == {"hypothesis", "schemathesis"}
+    for library, version in manifest["generator"].items():
+        assert f"{library}=={version}\n" in constraints
 
 
 def test_recording_the_embedded_lms_is_conformant(recorded: Recorded) -> None:
