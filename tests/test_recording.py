@@ -207,12 +207,12 @@ def test_shipped_null_end_of_course_cassette_replays_non_conformant_offline(
 
 @pytest.mark.parametrize("name", ["reference", "reference-null-end-of-course"])
 def test_shipped_cassettes_pin_the_generators_they_were_recorded_with(name: str) -> None:
-    """tox.ini installs with cassettes/reference/constraints.txt, so the shipped cassettes replay in CI."""
+    """tox.ini installs cassettes/reference/constraints.txt as requirements, so the shipped cassettes replay in CI."""
     manifest = json.loads((CASSETTES / name / MANIFEST_FILE).read_text("utf-8"))
     pins = [line for line in (CASSETTES / name / "constraints.txt").read_text("utf-8").splitlines()
             if line and not line.startswith("#")]  # fmt: skip
     assert pins == [f"{library}=={version}" for library, version in manifest["generator"].items()]
-    assert "-c{toxinidir}/cassettes/reference/constraints.txt" in (CASSETTES.parent / "tox.ini").read_text("utf-8")
+    assert "-r{toxinidir}/cassettes/reference/constraints.txt" in (CASSETTES.parent / "tox.ini").read_text("utf-8")
 
 
 def test_a_suite_that_changed_since_the_recording_makes_the_replay_stale(
