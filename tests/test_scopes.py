@@ -74,6 +74,7 @@ UNPARSABLE = ["garbage", "a:b", "a:b:c:d", "::", "grades::read", "grades:gradeob
         pytest.param("grades:gradeobjects:", READ, False, id="empty-permission-not-wildcard"),
         # prefix-looking patterns are literals, not globs
         pytest.param("g*:*:*", READ, False, id="prefix-g-star-group"),
+        pytest.param("g2*:*:*", "g:resource:read", False, id="d2l-example-g2-star-does-not-match-g"),
         pytest.param("grade*:gradeobjects:read", READ, False, id="prefix-grade-star-group"),
         pytest.param("grades:gradeobject*:read", READ, False, id="prefix-resource"),
         pytest.param("grades:gradeobjects:r*", READ, False, id="prefix-permission"),
