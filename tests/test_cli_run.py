@@ -7,24 +7,22 @@ this one.
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conformance.reference import DEFAULT_TOKEN_PROFILES, FAULTS, SEED
+from conformance.reference import DEFAULT_TOKEN_PROFILES, FAULTS
+from tests.running import RUN_TIMEOUT, Finished, case_outcomes, read_results, run_cli, run_python, target_toml
 from tests.serving import serve_process
 
 pytestmark = pytest.mark.slow
 
-RUN_TIMEOUT = 120.0  # seconds; a full run takes ~4-7 s
 RESULT_KEYS = {"requirement", "level", "outcome", "route", "version", "token", "cites", "evidence"}
 SCOPES = dict(DEFAULT_TOKEN_PROFILES)
 #: What the audit planners (run last, over every answer seen) check.
@@ -39,47 +37,6 @@ AUDIT_REQUIREMENTS = {
 LIVE_TOKENS = ("full", "read", "unrelated")  # labels of the served tokens given to the live run
 
 
-@dataclass(frozen=True)
-class Finished:
-    code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
-def run_cli(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Finished:
-    """``python -m conformance run ARGS`` in ``cwd``; ``env`` is added to this process's environment."""
-    return run_python(cwd, ["-m", "conformance", "run", *args], env=env)
-
-
-def run_python(cwd: Path, args: list[str], env: dict[str, str] | None = None) -> Finished:
-    full_env = {**os.environ, **(env or {})}
-    done = subprocess.run(
-        [sys.executable, *args],
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT,
-        check=False,
-    )
-    return Finished(done.returncode, done.stdout, done.stderr)
-
-
-def read_results(report_dir: Path) -> dict[str, Any]:
-    path = report_dir / "results.json"
-    assert path.is_file(), f"no results.json in {report_dir}"
-    data: dict[str, Any] = json.loads(path.read_text("utf-8"))
-    return data
-
-
-def case_outcomes(results: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(item["case_id"], item["outcome"]) for item in results["results"]]
-
-
 def failures(results: dict[str, Any]) -> list[dict[str, Any]]:
     return [item for item in results["results"] if item["outcome"] == "fail"]
 
@@ -92,21 +49,9 @@ def closed_port() -> int:
     return port
 
 
-def target_toml(base_url: str, tokens: dict[str, str]) -> str:
-    """A target.toml for the seeded reference LMS; ``tokens`` maps label -> environment variable."""
-    lines = [
-        f'base_url = "{base_url}"',
-        "",
-        "[ids]",
-        f"org_unit = {SEED.org_unit}",
-        f"grade_category = {SEED.grade_category}",
-        f"grade_object = {SEED.grade_object}",
-        f"source_system = {SEED.source_system}",
-        f"foreign_org_unit = {SEED.foreign_org_unit}",
-    ]
-    for label, variable in tokens.items():
-        lines += ["", "[[tokens]]", f'label = "{label}"', f'scopes = "{SCOPES[label]}"', f'env = "{variable}"']
-    return "\n".join(lines) + "\n"
+def live_toml(base_url: str, variables: dict[str, str]) -> str:
+    """A target.toml for the seeded reference LMS; ``variables`` maps a served token's label -> variable."""
+    return target_toml(base_url, {label: (SCOPES[label], variable) for label, variable in variables.items()})
 
 
 def assert_usage_error(finished: Finished, *expected: str) -> str:
@@ -308,7 +253,7 @@ def test_live_target_from_config_and_no_token_value_leaks(
     with serve_process(*serve_args) as served:
         secrets = {label: served.tokens[label] for label in LIVE_TOKENS}
         variables = {label: f"IPSIS_TEST_TOKEN_{label.upper()}" for label in LIVE_TOKENS}
-        (tmp_path / "target.toml").write_text(target_toml(served.base_url, variables), "utf-8")
+        (tmp_path / "target.toml").write_text(live_toml(served.base_url, variables), "utf-8")
         env = {variables[label]: secret for label, secret in secrets.items()}
         report_dir = tmp_path / "R"
         finished = run_cli(
@@ -352,7 +297,7 @@ def test_live_target_from_config_and_no_token_value_leaks(
 
 def test_unreachable_target_is_inconclusive(tmp_path: Path) -> None:
     base_url = f"http://127.0.0.1:{closed_port()}"
-    (tmp_path / "target.toml").write_text(target_toml(base_url, {"read": "IPSIS_TEST_TOKEN_READ"}), "utf-8")
+    (tmp_path / "target.toml").write_text(live_toml(base_url, {"read": "IPSIS_TEST_TOKEN_READ"}), "utf-8")
     finished = run_cli(
         tmp_path, "--config", "target.toml", "--report-dir", "R", env={"IPSIS_TEST_TOKEN_READ": "unreachable-token-1"}
     )

@@ -9,12 +9,9 @@ a test edits them.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import socket
-import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,12 +22,11 @@ import pytest_recording.network
 import yaml
 
 from conformance.cli import main
-from conformance.reference import SEED
+from tests.running import Finished, case_outcomes, read_results, run_cli, target_toml
 from tests.serving import serve_process
 
 pytestmark = pytest.mark.slow
 
-RUN_TIMEOUT = 120.0  # seconds; a full run takes ~5-8 s
 CASSETTES = Path(__file__).resolve().parents[1] / "cassettes"
 CASSETTE_FILE = "ipsis.yaml"
 MANIFEST_FILE = "manifest.json"
@@ -55,17 +51,6 @@ CHANGED_WORDS = ("edited", "changed", "inconsistent", "stale")
 
 
 @dataclass(frozen=True)
-class Finished:
-    code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
-@dataclass(frozen=True)
 class Recorded:
     """One recording (``cwd/DIR``, report ``cwd/R1``) and what the recording run printed."""
 
@@ -74,31 +59,6 @@ class Recorded:
     report_dir: Path
     finished: Finished
     results: dict[str, Any]
-
-
-def run_cli(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Finished:
-    """``python -m conformance run ARGS`` in ``cwd``; ``env`` is added to this process's environment."""
-    done = subprocess.run(
-        [sys.executable, "-m", "conformance", "run", *args],
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT,
-        check=False,
-    )
-    return Finished(done.returncode, done.stdout, done.stderr)
-
-
-def read_results(report_dir: Path) -> dict[str, Any]:
-    path = report_dir / "results.json"
-    assert path.is_file(), f"no results.json in {report_dir}"
-    data: dict[str, Any] = json.loads(path.read_text("utf-8"))
-    return data
-
-
-def case_outcomes(results: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(item["case_id"], item["outcome"]) for item in results["results"]]
 
 
 def masked_messages(results: dict[str, Any]) -> list[tuple[str, str]]:
@@ -284,27 +244,15 @@ def tokens_toml() -> str:
     return "\n".join(lines)
 
 
-def target_toml(base_url: str) -> str:
-    lines = [
-        f'base_url = "{base_url}"',
-        "",
-        "[ids]",
-        f"org_unit = {SEED.org_unit}",
-        f"grade_category = {SEED.grade_category}",
-        f"grade_object = {SEED.grade_object}",
-        f"source_system = {SEED.source_system}",
-        f"foreign_org_unit = {SEED.foreign_org_unit}",
-    ]
-    for label, (_, scopes, variable) in CANARIES.items():
-        lines += ["", "[[tokens]]", f'label = "{label}"', f'scopes = "{scopes}"', f'env = "{variable}"']
-    return "\n".join(lines) + "\n"
+def canary_toml(base_url: str) -> str:
+    return target_toml(base_url, {label: (scopes, variable) for label, (_, scopes, variable) in CANARIES.items()})
 
 
 def test_recording_a_live_target_writes_no_secret_and_replays(tmp_path: Path) -> None:
     (tmp_path / "tokens.toml").write_text(tokens_toml(), "utf-8")
     env = {variable: value for value, _, variable in CANARIES.values()}
     with serve_process("--tokens", str(tmp_path / "tokens.toml")) as served:
-        (tmp_path / "target.toml").write_text(target_toml(served.base_url), "utf-8")
+        (tmp_path / "target.toml").write_text(canary_toml(served.base_url), "utf-8")
         live = run_cli(
             tmp_path,
             "--config",
@@ -542,7 +490,7 @@ def test_other_hypothesis_version_exits_2_saying_what_to_install(copied: Path) -
     ],
 )
 def test_replay_with_a_target_option_exits_2(tmp_path: Path, extra: tuple[str, ...], expected: str) -> None:
-    (tmp_path / "target.toml").write_text(target_toml("http://127.0.0.1:1"), "utf-8")
+    (tmp_path / "target.toml").write_text(canary_toml("http://127.0.0.1:1"), "utf-8")
     finished = run_cli(tmp_path, "--replay", str(CASSETTES / "reference"), *extra, "--report-dir", "R")
     assert finished.code == 2, finished.output
     assert "Traceback" not in finished.output
