@@ -10,10 +10,12 @@ the one function that gathers local constants is swapped while the suite runs.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.metadata import version
 
+from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.internal.conjecture import providers
 from hypothesis.internal.constants_ast import Constants
 
@@ -29,13 +31,17 @@ def generator_versions() -> dict[str, str]:
 
 @contextmanager
 def seed_only_generation() -> Iterator[None]:
-    """While the block runs, Hypothesis draws no constants from local modules."""
+    """While the block runs, Hypothesis draws no constants from local modules, and keeps what it caches
+    (Unicode tables) in a folder of its own rather than in a ``.hypothesis/`` of the user's directory."""
     original = providers._get_local_constants
     empty = Constants()
     providers._get_local_constants = lambda: empty
     providers.CONSTANTS_CACHE.cache.clear()  # it may hold local constants drawn before
-    try:
-        yield
-    finally:
-        providers._get_local_constants = original
-        providers.CONSTANTS_CACHE.cache.clear()
+    with tempfile.TemporaryDirectory(prefix="ipsis-hypothesis-") as storage:
+        set_hypothesis_home_dir(storage)
+        try:
+            yield
+        finally:
+            set_hypothesis_home_dir(None)  # back to Hypothesis' default
+            providers._get_local_constants = original
+            providers.CONSTANTS_CACHE.cache.clear()

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import partial
 
+from conformance.http import Exchange
 from conformance.suite.cases import Case, CheckFailed, CheckNotTested, Observed, planner
 from conformance.suite.context import SuiteContext
 
@@ -16,8 +17,8 @@ IPSIS_PATH_PREFIX = "/d2l/api/le/"
 RATE_HEADERS = ("x-rate-limit-remaining", "x-rate-limit-reset", "x-request-cost")
 
 
-def _ipsis_exchanges(ctx: SuiteContext, operation_id: str) -> list[tuple[str, int, str]]:
-    """(request line, status, content type) of every answer the run got from one IPSIS route."""
+def _ipsis_exchanges(ctx: SuiteContext, operation_id: str) -> list[Exchange]:
+    """Every answer the run got from one IPSIS route."""
     method = ctx.contract.operations[operation_id].method
     found = []
     for exchange in ctx.client.exchanges:
@@ -30,7 +31,7 @@ def _ipsis_exchanges(ctx: SuiteContext, operation_id: str) -> list[tuple[str, in
             continue
         if kind != "postIpsisSignedUrl" and kind not in operation_id:
             continue
-        found.append((f"{exchange.method} {exchange.path}", exchange.status, exchange.content_type))
+        found.append(exchange)
     return found
 
 
@@ -39,17 +40,20 @@ def _audit(ctx: SuiteContext, operation_id: str, what: str) -> Observed:
     if not seen:
         raise CheckNotTested("no answer from this route was seen in this run")
     if what == "no-server-error":
-        bad = [(line, status) for line, status, _ in seen if status >= 500]
+        bad = [e for e in seen if e.status >= 500]
         expected = "no 5xx"
     elif what == "documented":
-        bad = [(line, status) for line, status, _ in seen if status not in DOCUMENTED_STATUSES and status < 500]
+        bad = [e for e in seen if e.status not in DOCUMENTED_STATUSES and e.status < 500]
         expected = "one of " + ", ".join(map(str, sorted(DOCUMENTED_STATUSES)))
     else:
-        bad = [(line, status) for line, status, kind in seen if status == 200 and "json" not in kind.lower()]
+        bad = [e for e in seen if e.status == 200 and "json" not in e.content_type.lower()]
         expected = "application/json on every 200"
     if bad:
-        listed = "; ".join(f"{line} -> {status}" for line, status in bad[:10])
-        raise CheckFailed(f"{len(bad)} of {len(seen)} answers break it ({expected}): {ctx.redact(listed)}")
+        listed = "; ".join(f"{e.method} {e.path} -> {e.status}" for e in bad[:10])
+        raise CheckFailed(
+            f"{len(bad)} of {len(seen)} answers break it ({expected}): {ctx.redact(listed)}",
+            ctx.evidence(*bad[:3], note="the first answers that break it"),
+        )
     return Observed(f"{len(seen)} answers: {expected}")
 
 
