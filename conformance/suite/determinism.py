@@ -10,10 +10,12 @@ the one function that gathers local constants is swapped while the suite runs.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.metadata import version
+from pathlib import Path
 
 from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.internal.conjecture import providers
@@ -32,16 +34,28 @@ def generator_versions() -> dict[str, str]:
 @contextmanager
 def seed_only_generation() -> Iterator[None]:
     """While the block runs, Hypothesis draws no constants from local modules, and keeps what it caches
-    (Unicode tables) in a folder of its own rather than in a ``.hypothesis/`` of the user's directory."""
+    (Unicode tables, seconds to rebuild) in the user's cache folder rather than in a ``.hypothesis/`` of
+    whatever directory the suite runs in."""
     original = providers._get_local_constants
     empty = Constants()
     providers._get_local_constants = lambda: empty
     providers.CONSTANTS_CACHE.cache.clear()  # it may hold local constants drawn before
-    with tempfile.TemporaryDirectory(prefix="ipsis-hypothesis-") as storage:
-        set_hypothesis_home_dir(storage)
+    with tempfile.TemporaryDirectory(prefix="ipsis-hypothesis-") as fallback:
+        set_hypothesis_home_dir(_cache_folder() or fallback)
         try:
             yield
         finally:
             set_hypothesis_home_dir(None)  # back to Hypothesis' default
             providers._get_local_constants = original
             providers.CONSTANTS_CACHE.cache.clear()
+
+
+def _cache_folder() -> Path | None:
+    """``$XDG_CACHE_HOME/ipsis-conformance/hypothesis`` (``~/.cache/...``), or None where it cannot be made."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = base / "ipsis-conformance" / "hypothesis"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return folder if os.access(folder, os.W_OK) else None
