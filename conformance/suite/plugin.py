@@ -131,16 +131,15 @@ def _open_session(config: pytest.Config, stack: contextlib.ExitStack) -> SuiteSe
         target = stack.enter_context(embedded_target(options))
         kind, faults = "embedded", tuple(sorted(options.faults))
     seed = new_seed() if seed is None else seed
+    active_recording: Recording | None = None
     if record:
         folder = Path(record)
         scrub_host = bool(config.getoption("ipsis_scrub_host"))
-        recording_in_progress = stack.enter_context(recording(folder, target.tokens, target.base_url, scrub_host))
+        active_recording = stack.enter_context(recording(folder, target.tokens, target.base_url, scrub_host))
         provenance = {"mode": "record", "folder": str(folder), "host_scrubbed": scrub_host}
     ctx = stack.enter_context(open_context(target, seed=seed, report_dir=report_dir, kind=kind, faults=faults,
                                            sleep=sleep))  # fmt: skip
-    session = SuiteSession(ctx, stack, provenance=provenance)
-    if record:
-        session.recording = recording_in_progress
+    session = SuiteSession(ctx, stack, recording=active_recording, provenance=provenance)
     if not ctx.inconclusive_reason:
         session.cases = ctx.plan()
     return session
@@ -197,8 +196,8 @@ def ipsis_context(request: pytest.FixtureRequest) -> SuiteContext:
     return request.config.stash[SESSION_KEY].ctx
 
 
-def stale_message(error: Exception, folder: str) -> str:
-    return str(stale(Path(folder), error))
+def stale_message(error: Exception, session: SuiteSession) -> str:
+    return str(stale(Path(session.provenance.get("folder", "DIR")), error, session.ctx.kind))
 
 
 def run_case_as_test(ctx: SuiteContext, case: Case, config: pytest.Config) -> None:
@@ -206,8 +205,7 @@ def run_case_as_test(ctx: SuiteContext, case: Case, config: pytest.Config) -> No
         result = ctx.run_case(case)
     except UnrecordedRequestError as error:
         ctx.stale_cassette = str(error)
-        folder = config.stash[SESSION_KEY].provenance.get("folder", "DIR")
-        pytest.exit(stale_message(error, folder), returncode=EXIT_STALE)
+        pytest.exit(stale_message(error, config.stash[SESSION_KEY]), returncode=EXIT_STALE)
     if result.outcome is Outcome.FAIL:
         pytest.fail(f"[{result.level}] {result.requirement}: {result.message}", pytrace=False)
     if result.outcome is Outcome.NOT_TESTED:
@@ -238,7 +236,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         suite.ctx.stale_cassette = str(error)
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
-            reporter.write_line(stale_message(error, suite.provenance.get("folder", "DIR")), red=True)
+            reporter.write_line(stale_message(error, suite), red=True)
         session.exitstatus = EXIT_STALE
         return
     suite.results = suite.ctx.finish(restored, interrupted, suite.provenance)
