@@ -232,6 +232,15 @@ def load_target_config(path: Path, environ: Mapping[str, str] | None = None) -> 
     labels = [t.label for t in tokens]
     if len(set(labels)) != len(labels):
         raise ConfigError(f"{path}: [[tokens]] labels must be unique, got {labels}")
+    first_with_value: dict[str, str] = {}
+    for token in tokens:
+        if token.secret in first_with_value:
+            # One value declared with two scope sets cannot be judged (which scopes does it carry?).
+            raise ConfigError(
+                f"{path}: [[tokens]] {first_with_value[token.secret]!r} and {token.label!r} have the same value; "
+                "give each token of a different scope set its own value"
+            )
+        first_with_value[token.secret] = token.label
     le_versions = None
     if "le_versions" in data:
         raw_versions = data["le_versions"]

@@ -500,3 +500,34 @@ def test_replay_with_a_target_option_exits_2(tmp_path: Path, extra: tuple[str, .
     assert expected in lines[0]
     assert not (tmp_path / "R").exists()
     assert not (tmp_path / "ELSEWHERE").exists()
+
+
+# --- what a recording keeps of a token, and when it writes no manifest ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "scrubbed"),
+    [
+        pytest.param("Bearer canary-FULL-7f3a9c", "Bearer [token:full]", id="known-token-keeps-its-label"),
+        pytest.param("Bearer someone-elses-token", "Bearer [REDACTED]", id="unknown-value-redacted"),
+        pytest.param("canary-FULL-7f3a9c", "[REDACTED]", id="no-scheme-all-redacted"),
+        pytest.param("Bearer [token:full]", "Bearer [token:full]", id="scrubbing-twice-changes-nothing"),
+    ],
+)
+def test_authorization_header_keeps_only_the_token_label(header: str, scrubbed: str) -> None:
+    from conformance.recording import Scrubber
+    from conformance.target import TokenSpec
+
+    scrubber = Scrubber([TokenSpec("full", "grades:gradeobjects:read", "canary-FULL-7f3a9c")], None)
+    assert scrubber.authorization(header) == scrubbed
+
+
+def test_a_recording_cut_short_writes_no_manifest_and_says_why(tmp_path: Path) -> None:
+    """-x stops the run early: a replay could not repeat it, so it is not offered as one."""
+    finished = run_cli(tmp_path, "--seed", RECORD_SEED, "--record", "DIR", "--report-dir", "R1", "-x",
+                       "--fault", "drop-deprecated")  # fmt: skip
+    assert finished.code == 3, finished.output[-3000:]
+    assert not (tmp_path / "DIR" / MANIFEST_FILE).exists()
+    assert "no manifest was written" in finished.output
+    refused = replay(tmp_path / "DIR", tmp_path)
+    assert refused.code == 2 and MANIFEST_FILE in refused.output and "Traceback" not in refused.output

@@ -156,6 +156,9 @@ def test_loaded_config_repr_shows_no_secret(tmp_path: Path) -> None:
 
 # --- bad files: ConfigError naming the path, the key and what is expected ---------------------------------
 
+#: A second token read from the same variable as TOKEN, declared with other scopes.
+UNRELATED_SAME_VALUE = TOKEN.replace("grades:gradeobjects:read", "users:profile:read") + 'label = "unrelated"\n'
+
 TWO_TOKENS_SAME_LABEL = """
 [[tokens]]
 scopes = "grades:gradeobjects:read"
@@ -392,6 +395,11 @@ BAD_CONFIGS = [
         compose(tokens=TWO_TOKENS_SAME_LABEL),
         ("[[tokens]] labels must be unique", "['read', 'read']"),
         id="duplicate-labels",
+    ),
+    pytest.param(
+        compose(tokens=TOKEN + 'label = "full"\n' + UNRELATED_SAME_VALUE),
+        ("[[tokens]] 'full' and 'unrelated' have the same value", "its own value"),
+        id="two-scope-sets-one-value",
     ),
     pytest.param(
         compose(tokens=TOKEN + 'label = "token-2"\n' + TOKEN),

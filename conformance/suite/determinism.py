@@ -16,10 +16,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
-from hypothesis.configuration import set_hypothesis_home_dir
+from hypothesis import configuration
 from hypothesis.internal.conjecture import providers
-from hypothesis.internal.constants_ast import Constants
 
 __all__ = ["GENERATORS", "generator_versions", "seed_only_generation"]
 
@@ -36,18 +36,31 @@ def seed_only_generation() -> Iterator[None]:
     """While the block runs, Hypothesis draws no constants from local modules, and keeps what it caches
     (Unicode tables, seconds to rebuild) in the user's cache folder rather than in a ``.hypothesis/`` of
     whatever directory the suite runs in."""
-    original = providers._get_local_constants
-    empty = Constants()
-    providers._get_local_constants = lambda: empty
-    providers.CONSTANTS_CACHE.cache.clear()  # it may hold local constants drawn before
+    original = getattr(providers, "_get_local_constants", None)
+    empty = _empty_constants()
+    if original is not None and empty is not None:
+        providers._get_local_constants = lambda: empty
+        providers.CONSTANTS_CACHE.cache.clear()  # it may hold local constants drawn before
+    previous_home = getattr(configuration, "__hypothesis_home_directory", None)
     with tempfile.TemporaryDirectory(prefix="ipsis-hypothesis-") as fallback:
-        set_hypothesis_home_dir(_cache_folder() or fallback)
+        if not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):  # the user's own choice stands
+            configuration.set_hypothesis_home_dir(_cache_folder() or fallback)
         try:
             yield
         finally:
-            set_hypothesis_home_dir(None)  # back to Hypothesis' default
-            providers._get_local_constants = original
-            providers.CONSTANTS_CACHE.cache.clear()
+            configuration.set_hypothesis_home_dir(previous_home)
+            if original is not None and empty is not None:
+                providers._get_local_constants = original
+                providers.CONSTANTS_CACHE.cache.clear()
+
+
+def _empty_constants() -> Any:
+    """An empty pool of constants, or None on a Hypothesis that draws no literals from local modules."""
+    try:
+        from hypothesis.internal.constants_ast import Constants
+    except ImportError:  # pragma: no cover (older Hypothesis: nothing to switch off)
+        return None
+    return Constants()
 
 
 def _cache_folder() -> Path | None:

@@ -234,20 +234,37 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         restored = suite.ctx.restore()
     except UnrecordedRequestError as error:  # a replay whose restoring the recording did not see: stale too
         suite.ctx.stale_cassette = str(error)
-        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            reporter.write_line(stale_message(error, suite), red=True)
+        _say(session, stale_message(error, suite), red=True)
         session.exitstatus = EXIT_STALE
         return
     suite.results = suite.ctx.finish(restored, interrupted, suite.provenance)
     if suite.recording is not None:
-        scrub_host = bool(suite.provenance.get("host_scrubbed"))
-        # Written beside the cassette once VCR.py has saved it (the manifest carries its sha256).
-        suite.recording.manifest = manifest_for(suite.ctx.target, suite.results, scrub_host=scrub_host,
-                                                kind=suite.ctx.kind, faults=suite.ctx.faults,
-                                                selection=_selection(session.config))  # fmt: skip
+        # A replay repeats the recording's -k / -m; a run cut short, or narrowed another way, it cannot repeat.
+        narrowed = selected < len(suite.cases) and not _selection(session.config)
+        if interrupted or session.shouldfail or session.shouldstop or narrowed:
+            _say(
+                session,
+                f"{suite.recording.folder}: the recording stopped early or ran a selection a replay cannot repeat "
+                "(-x, --maxfail, node ids, --deselect, Ctrl-C), so no manifest was written and it cannot be "
+                "replayed: record a whole run (-k and -m are fine)",
+                yellow=True,
+            )
+        else:
+            scrub_host = bool(suite.provenance.get("host_scrubbed"))
+            # Written beside the cassette once VCR.py has saved it (the manifest carries its sha256).
+            suite.recording.manifest = manifest_for(suite.ctx.target, suite.results, scrub_host=scrub_host,
+                                                    kind=suite.ctx.kind, faults=suite.ctx.faults,
+                                                    selection=_selection(session.config))  # fmt: skip
     if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED):
         session.exitstatus = suite.results.verdict.exit_code
+
+
+def _say(session: pytest.Session, text: str, **markup: bool) -> None:
+    """A line of its own on pytest's terminal (after any progress dots)."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write("\n")
+        reporter.write_line(text, **markup)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

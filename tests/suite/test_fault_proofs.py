@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 RUN_SEED = 20261203
 CONTRACT = load_contract()
 
-#: Small enough that a full run (~600 requests at 10 credits each) is throttled a few times.
+#: Small enough that a full run (~530 requests at 10 credits each) is throttled a few times.
 THROTTLING = EmbeddedOptions(rate_limit_credits=1500, rate_limit_window_seconds=1.0)
 #: Faults that only show under particular conditions, and the options that create them.
 OPTIONS_FOR_FAULT: dict[str, EmbeddedOptions] = {"throttle-without-retry-after": THROTTLING}
