@@ -21,6 +21,7 @@ __all__ = [
     "TargetInfo",
     "Verdict",
     "compute_verdict",
+    "must_failed",
 ]
 
 RESULTS_FORMAT = 1
@@ -178,11 +179,16 @@ class RunResults:
         return [r for r in self.results if r.outcome is Outcome.FAIL and (level is None or r.level == level)]
 
 
+def must_failed(results: list[CaseResult]) -> bool:
+    """Whether any MUST case failed: what makes a target non-conformant, however the run ended."""
+    return any(r.outcome is Outcome.FAIL and r.level == "MUST" for r in results)
+
+
 def compute_verdict(results: list[CaseResult], inconclusive_reason: str = "") -> Verdict:
     """Inconclusive when the run could not judge; else non-conformant on any MUST failure."""
     if inconclusive_reason:
         return Verdict.INCONCLUSIVE
-    if any(r.outcome is Outcome.FAIL and r.level == "MUST" for r in results):
+    if must_failed(results):
         return Verdict.NON_CONFORMANT
     if not any(r.outcome in (Outcome.PASS, Outcome.FAIL) for r in results):
         return Verdict.INCONCLUSIVE  # nothing was judged at all

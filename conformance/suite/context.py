@@ -32,6 +32,7 @@ from conformance.results import (
     RunResults,
     TargetInfo,
     compute_verdict,
+    must_failed,
 )
 from conformance.scopes import grants
 from conformance.suite.cases import Case, CheckFailed, CheckNotTested, Observed, planners_in_order
@@ -413,14 +414,10 @@ class SuiteContext:
         judged = [r for r in self.results if r.outcome in (Outcome.PASS, Outcome.FAIL)]
         if not reason and self.results and not judged and self.throttled_cases:
             reason = "every request was throttled (429)"
-        if (
-            not reason
-            and self.suite_errors
-            and not any(r.outcome is Outcome.FAIL and r.level == "MUST" for r in self.results)
-        ):
+        if not reason and self.suite_errors and not must_failed(self.results):
             reason = f"{len(self.suite_errors)} case(s) hit a suite error (please report): {self.suite_errors[0]}"
         budget_hit = self.client.request_count >= self.target.limits.max_requests
-        if not reason and budget_hit and not any(r.outcome is Outcome.FAIL and r.level == "MUST" for r in self.results):
+        if not reason and budget_hit and not must_failed(self.results):
             reason = f"the request budget ({self.target.limits.max_requests}) ran out before every case was judged"
         results = RunResults(
             target=TargetInfo(

@@ -34,7 +34,7 @@ from conformance.recording import (
 )
 from conformance.reference import UnknownFaultError, resolve_faults
 from conformance.report import render_summary
-from conformance.results import Outcome, RunResults
+from conformance.results import Outcome, RunResults, must_failed
 from conformance.suite.cases import Case
 from conformance.suite.context import SuiteContext
 from conformance.suite.runner import new_seed, open_context
@@ -220,11 +220,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if interrupted and not suite.ctx.inconclusive_reason:
         suite.ctx.inconclusive_reason = "interrupted before every case ran"
     selected = len(getattr(session, "items", []))
-    must_failed = any(r.outcome is Outcome.FAIL and r.level == "MUST" for r in suite.ctx.results)
     if not suite.ctx.inconclusive_reason and not suite.ctx.stale_cassette:
         if suite.cases and selected == 0:
             suite.ctx.inconclusive_reason = "no case was selected (-k / -m matched none of the suite's cases)"
-        elif session.shouldfail and len(suite.ctx.results) < selected and not must_failed:
+        elif session.shouldfail and len(suite.ctx.results) < selected and not must_failed(suite.ctx.results):
             # -x stopped the run: what did not run was not judged, so a partial run cannot be conformant.
             ran = len(suite.ctx.results)
             suite.ctx.inconclusive_reason = f"stopped at the first failure (-x) after {ran} of {selected} cases"
